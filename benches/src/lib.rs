@@ -1,0 +1,1 @@
+//! Benchmark workloads shared by the `engine-bench` and `bench-suite` binaries.

@@ -1,0 +1,1 @@
+//! A regulated-grade BTC/ETH exchange core.
