@@ -1,1 +1,9 @@
 //! A regulated-grade BTC/ETH exchange core.
+//!
+//! The data path, top to bottom: `gateway` (FIXP/SBE order entry) → `sequencer` (stamps,
+//! journals, applies) → `engine` (deterministic state machine: book, spot, perp, margin, risk,
+//! liquidation) → `marketdata` (UDP fan-out). `config` loads the TOML configuration.
+//! The engine imports nothing above it.
+
+pub mod config;
+pub mod engine;

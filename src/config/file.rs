@@ -1,0 +1,379 @@
+//! The configuration file's shape and its conversion into engine specifications.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::decimal::{decimal_to_units, DecimalError};
+use crate::engine::account::{AccountAttrs, ClientClass};
+use crate::engine::asset::Asset;
+use crate::engine::command::AdminCommand;
+use crate::engine::instrument::{InstrumentKind, InstrumentSpec};
+use crate::engine::state::EngineLimits;
+use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, Units};
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config is not valid TOML for this exchange: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error(transparent)]
+    Decimal(#[from] DecimalError),
+    #[error("instrument {symbol}: {what}")]
+    Instrument { symbol: String, what: String },
+    #[error("account {id}: {what}")]
+    Account { id: u32, what: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub engine: EngineConfig,
+    pub server: ServerConfig,
+    #[serde(rename = "instrument")]
+    pub instruments: Vec<InstrumentConfig>,
+    #[serde(rename = "account", default)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// Engine capacities (`[engine]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    pub max_accounts: u32,
+    pub max_orders: u32,
+    pub max_levels_per_book: u32,
+    pub max_open_orders_per_account: u32,
+}
+
+/// Process settings (`[server]`); command-line flags override them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub journal_dir: String,
+    pub durability: String,
+    pub async_flush_ms: u64,
+    pub idle: String,
+    pub pin_core: Option<usize>,
+}
+
+/// One `[[instrument]]`; amounts are decimals in whole units, rates are fractions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    pub symbol: String,
+    pub security_id: i32,
+    pub kind: String,
+    pub base: String,
+    pub tick: Decimal,
+    pub lot: Decimal,
+    pub min_qty: Decimal,
+    pub max_qty: Decimal,
+    pub min_price: Decimal,
+    pub max_price: Decimal,
+    pub reference_price: Decimal,
+    pub price_band: Decimal,
+    pub market_protection: Decimal,
+    pub maker_fee: Decimal,
+    pub taker_fee: Decimal,
+}
+
+/// One `[[account]]` with its session credentials and opening balances.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: u32,
+    pub session: String,
+    pub key: String,
+    #[serde(default)]
+    pub client_class: Option<String>,
+    #[serde(default)]
+    pub derivatives_knowledge: bool,
+    #[serde(default)]
+    pub risk_disclosure_version_acked: u32,
+    #[serde(default)]
+    pub securities_margin_client: bool,
+    #[serde(default)]
+    pub credit_limit_usd: Option<Decimal>,
+    #[serde(default)]
+    pub affiliate_mm: bool,
+    #[serde(default)]
+    pub owner_group: u32,
+    /// An operator session may send admin messages.
+    #[serde(default)]
+    pub operator: bool,
+    #[serde(default)]
+    pub balances: BTreeMap<String, Decimal>,
+}
+
+impl Config {
+    /// The embedded default.
+    pub fn default_config() -> Config {
+        Config::parse(super::DEFAULT_TOML).expect("the embedded default configuration is valid")
+    }
+
+    /// Parses and validates TOML text.
+    ///
+    /// # Errors
+    /// Syntax, unknown keys, inexact decimals, or any invariant the engine needs.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.instrument_specs()?;
+        config.bootstrap_commands()?;
+        config.validate_sessions()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a file.
+    ///
+    /// # Errors
+    /// As `parse`, or the file cannot be read.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text)
+    }
+
+    pub fn engine_limits(&self) -> EngineLimits {
+        EngineLimits {
+            max_accounts: self.engine.max_accounts,
+            max_orders: self.engine.max_orders,
+            max_levels_per_book: self.engine.max_levels_per_book,
+            max_open_orders_per_account: self.engine.max_open_orders_per_account,
+        }
+    }
+
+    /// Engine specifications of every instrument, in file order (ids 0, 1, ...).
+    ///
+    /// # Errors
+    /// Inexact decimals, a virtual asset other than BTC/ETH, or a violated instrument invariant.
+    pub fn instrument_specs(&self) -> Result<Vec<InstrumentSpec>, ConfigError> {
+        self.instruments
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.to_spec(InstrumentId(i as u16)))
+            .collect()
+    }
+
+    /// The admin commands that create the configured accounts and fund them. The sequencer
+    /// journals them as the first records of a new journal, so replay needs no config for them.
+    ///
+    /// # Errors
+    /// Unknown client class or asset, inexact or negative balances.
+    pub fn bootstrap_commands(&self) -> Result<Vec<AdminCommand>, ConfigError> {
+        let mut commands = Vec::new();
+        for account in &self.accounts {
+            let id = AccountId(account.id);
+            commands.push(AdminCommand::CreateAccount {
+                account: id,
+                attrs: account.attrs()?,
+            });
+            for (asset, amount) in &account.balances {
+                let asset: Asset =
+                    asset
+                        .parse()
+                        .map_err(
+                            |e: crate::engine::asset::UnknownAsset| ConfigError::Account {
+                                id: account.id,
+                                what: e.to_string(),
+                            },
+                        )?;
+                let units = decimal_to_units(&format!("account {} {asset}", account.id), *amount)?;
+                if units <= 0 {
+                    let what = format!("opening balance of {asset} must be positive");
+                    return Err(ConfigError::Account {
+                        id: account.id,
+                        what,
+                    });
+                }
+                commands.push(AdminCommand::Deposit {
+                    account: id,
+                    asset,
+                    amount: Units(units),
+                });
+            }
+        }
+        Ok(commands)
+    }
+
+    fn validate_sessions(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for account in &self.accounts {
+            if account.id >= self.engine.max_accounts {
+                return Err(ConfigError::Account {
+                    id: account.id,
+                    what: "id beyond max_accounts".into(),
+                });
+            }
+            if !seen.insert(account.session.clone()) {
+                let what = format!("session {} is configured twice", account.session);
+                return Err(ConfigError::Account {
+                    id: account.id,
+                    what,
+                });
+            }
+            if account.key.is_empty() || account.session.is_empty() || account.session.len() > 16 {
+                let what = "session must be 1-16 characters, with a non-empty key".into();
+                return Err(ConfigError::Account {
+                    id: account.id,
+                    what,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AccountConfig {
+    /// The engine attributes of this account.
+    ///
+    /// # Errors
+    /// Unknown client class or an inexact credit limit.
+    pub fn attrs(&self) -> Result<AccountAttrs, ConfigError> {
+        let client_class = match self.client_class.as_deref().unwrap_or("retail") {
+            "retail" => ClientClass::Retail,
+            "professional" => ClientClass::Professional,
+            other => {
+                let what = format!("client_class {other:?}: use retail or professional");
+                return Err(ConfigError::Account { id: self.id, what });
+            }
+        };
+        let credit = self.credit_limit_usd.unwrap_or_default();
+        let credit_limit_usd = Units(decimal_to_units("credit_limit_usd", credit)?);
+        Ok(AccountAttrs {
+            client_class,
+            derivatives_knowledge: self.derivatives_knowledge,
+            risk_disclosure_version_acked: self.risk_disclosure_version_acked,
+            securities_margin_client: self.securities_margin_client,
+            credit_limit_usd,
+            affiliate_mm: self.affiliate_mm,
+            owner_group: self.owner_group,
+            blocked: false,
+        })
+    }
+}
+
+impl InstrumentConfig {
+    fn to_spec(&self, id: InstrumentId) -> Result<InstrumentSpec, ConfigError> {
+        let err = |what: String| ConfigError::Instrument {
+            symbol: self.symbol.clone(),
+            what,
+        };
+        let kind = match self.kind.as_str() {
+            "spot" => InstrumentKind::Spot,
+            "perpetual" => InstrumentKind::Perpetual,
+            other => return Err(err(format!("kind {other:?}: use spot or perpetual"))),
+        };
+        let base: Asset = self
+            .base
+            .parse()
+            .map_err(|e: crate::engine::asset::UnknownAsset| err(e.to_string()))?;
+        if base == Asset::Usd {
+            return Err(err("base must be BTC or ETH".into()));
+        }
+        let units = |field: &str, value: Decimal| {
+            decimal_to_units(&format!("{} {field}", self.symbol), value)
+        };
+        let tick_units = units("tick", self.tick)?;
+        let lot_units = units("lot", self.lot)?;
+        if tick_units <= 0 || lot_units <= 0 {
+            return Err(err("tick and lot must be positive".into()));
+        }
+        let ticks = |field: &str, value: Decimal| -> Result<PriceTicks, ConfigError> {
+            let v = units(field, value)?;
+            if v % tick_units != 0 {
+                return Err(err(format!(
+                    "{field} {value} is not a whole number of ticks"
+                )));
+            }
+            Ok(PriceTicks(v / tick_units))
+        };
+        let lots = |field: &str, value: Decimal| -> Result<QtyLots, ConfigError> {
+            let v = units(field, value)?;
+            if v % lot_units != 0 {
+                return Err(err(format!(
+                    "{field} {value} is not a whole number of lots"
+                )));
+            }
+            Ok(QtyLots(v / lot_units))
+        };
+        let ppm = |field: &str, value: Decimal| -> Result<RatePpm, ConfigError> {
+            let scaled = value * Decimal::from(1_000_000);
+            if !scaled.fract().is_zero() {
+                return Err(err(format!("{field} {value} is finer than 1 ppm")));
+            }
+            i64::try_from(scaled)
+                .map(RatePpm)
+                .map_err(|_| err(format!("{field} out of range")))
+        };
+        let spec = InstrumentSpec {
+            id,
+            symbol: self.symbol.clone(),
+            security_id: self.security_id,
+            kind,
+            base,
+            quote: Asset::Usd,
+            tick_units,
+            lot_units,
+            min_qty_lots: lots("min_qty", self.min_qty)?,
+            max_qty_lots: lots("max_qty", self.max_qty)?,
+            min_price_ticks: ticks("min_price", self.min_price)?,
+            max_price_ticks: ticks("max_price", self.max_price)?,
+            price_band_ppm: ppm("price_band", self.price_band)?,
+            market_protection_ppm: ppm("market_protection", self.market_protection)?,
+            reference_price_ticks: ticks("reference_price", self.reference_price)?,
+            maker_fee_ppm: ppm("maker_fee", self.maker_fee)?,
+            taker_fee_ppm: ppm("taker_fee", self.taker_fee)?,
+        };
+        spec.validate().map_err(|e| err(e.to_string()))?;
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_has_four_instruments_and_five_sessions() {
+        let config = Config::default_config();
+        let symbols: Vec<_> = config
+            .instruments
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
+        assert_eq!(
+            symbols,
+            ["BTC-USD", "ETH-USD", "BTC-USD-PERP", "ETH-USD-PERP"]
+        );
+        let sessions: Vec<_> = config.accounts.iter().map(|a| a.session.as_str()).collect();
+        assert_eq!(sessions, ["MM1", "MM2", "AFF1", "RETAIL1", "ADMIN"]);
+    }
+
+    #[test]
+    fn any_virtual_asset_other_than_btc_or_eth_is_refused() {
+        let text = super::super::DEFAULT_TOML.replacen("base = \"BTC\"", "base = \"SOL\"", 1);
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("SOL"), "{err}");
+    }
+
+    #[test]
+    fn a_tick_finer_than_1e8_is_refused() {
+        let text =
+            super::super::DEFAULT_TOML.replacen("tick = \"0.1\"", "tick = \"0.000000001\"", 1);
+        assert!(matches!(Config::parse(&text), Err(ConfigError::Decimal(_))));
+    }
+}

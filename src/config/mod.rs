@@ -1,0 +1,10 @@
+//! Configuration: TOML, with an embedded default that `cargo run --release` uses.
+
+mod decimal;
+mod file;
+
+pub use decimal::{decimal_to_units, DecimalError};
+pub use file::{AccountConfig, Config, ConfigError, EngineConfig, InstrumentConfig, ServerConfig};
+
+/// The embedded default configuration (four instruments, five demo sessions).
+pub const DEFAULT_TOML: &str = include_str!("default.toml");

@@ -1,0 +1,143 @@
+//! Operator commands: accounts, deposits and withdrawals, halts, the kill switch.
+
+use super::account::Account;
+use super::asset::Asset;
+use super::command::AdminCommand;
+use super::event::{CancelReason, Event, EventSink};
+use super::reject::RejectReason;
+use super::state::Engine;
+use super::types::{AccountId, InstrumentId, Units};
+
+impl Engine {
+    pub(crate) fn admin(&mut self, cmd: &AdminCommand, sink: &mut impl EventSink) {
+        let result = match *cmd {
+            AdminCommand::Deposit {
+                account, amount, ..
+            }
+            | AdminCommand::Withdraw {
+                account, amount, ..
+            } if amount <= Units::ZERO => Err((account, RejectReason::InvalidAmount)),
+            AdminCommand::CreateAccount { account, attrs } => {
+                self.create_account(account, attrs, sink)
+            }
+            AdminCommand::SetAccountAttrs { account, attrs } => {
+                self.set_attrs(account, attrs, sink)
+            }
+            AdminCommand::Deposit {
+                account,
+                asset,
+                amount,
+            } => self.move_funds(account, asset, amount, sink),
+            AdminCommand::Withdraw {
+                account,
+                asset,
+                amount,
+            } => self.move_funds(account, asset, -amount, sink),
+            AdminCommand::Halt { instrument } => self.set_halted(instrument, true, sink),
+            AdminCommand::Resume { instrument } => self.set_halted(instrument, false, sink),
+            AdminCommand::KillAccount { account } => self.kill(account, sink),
+        };
+        if let Err((account, reason)) = result {
+            sink.event(&Event::AdminRejected { account, reason });
+        }
+    }
+
+    /// Creates an account with zero balances. Ids are dense: any id below the capacity.
+    ///
+    /// # Errors
+    /// `AccountTableFull` beyond the configured capacity, `AccountExists` for a taken id.
+    pub fn create_account(
+        &mut self,
+        account: AccountId,
+        attrs: super::account::AccountAttrs,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        let index = account.0 as usize;
+        if index >= self.limits.max_accounts as usize {
+            return Err((account, RejectReason::AccountTableFull));
+        }
+        if self.account(account).is_some() {
+            return Err((account, RejectReason::AccountExists));
+        }
+        while self.accounts.len() <= index {
+            let id = AccountId(self.accounts.len() as u32);
+            self.accounts.push(Account::new(id, Default::default()));
+            self.account_exists.push(false);
+        }
+        self.accounts[index] = Account::new(account, attrs);
+        self.account_exists[index] = true;
+        sink.event(&Event::AccountUpdated { account });
+        Ok(())
+    }
+
+    fn set_attrs(
+        &mut self,
+        account: AccountId,
+        attrs: super::account::AccountAttrs,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        if self.account(account).is_none() {
+            return Err((account, RejectReason::UnknownAccount));
+        }
+        self.accounts[account.0 as usize].attrs = attrs;
+        sink.event(&Event::AccountUpdated { account });
+        Ok(())
+    }
+
+    /// Adds `amount` (negative: withdraws) to the account's free balance.
+    fn move_funds(
+        &mut self,
+        account: AccountId,
+        asset: Asset,
+        amount: Units,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        if self.account(account).is_none() {
+            return Err((account, RejectReason::UnknownAccount));
+        }
+        let balance = self.accounts[account.0 as usize].balance_mut(asset);
+        let Some(free) = balance.free.0.checked_add(amount.0) else {
+            return Err((account, RejectReason::InvalidAmount));
+        };
+        if free < 0 {
+            return Err((account, RejectReason::InsufficientFunds));
+        }
+        balance.free = Units(free);
+        let (free, held) = (balance.free, balance.held);
+        sink.event(&Event::BalanceChanged {
+            account,
+            asset,
+            free,
+            held,
+        });
+        Ok(())
+    }
+
+    fn set_halted(
+        &mut self,
+        instrument: InstrumentId,
+        halted: bool,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        let Some(inst) = self.instruments.get_mut(instrument.0 as usize) else {
+            return Err((AccountId(0), RejectReason::UnknownInstrument));
+        };
+        inst.halted = halted;
+        sink.event(&Event::InstrumentStatus { instrument, halted });
+        Ok(())
+    }
+
+    fn kill(
+        &mut self,
+        account: AccountId,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        if self.account(account).is_none() {
+            return Err((account, RejectReason::UnknownAccount));
+        }
+        self.accounts[account.0 as usize].attrs.blocked = true;
+        self.cancel_all_of(account, CancelReason::Killed, sink);
+        sink.event(&Event::AccountUpdated { account });
+        Ok(())
+    }
+}

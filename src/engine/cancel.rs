@@ -1,0 +1,293 @@
+//! Cancel, amend, mass cancel and GTD expiry: every way an order leaves or changes in the book.
+
+use std::cmp::Reverse;
+
+use super::account::NIL;
+use super::command::{Amend, Cancel, MassCancel, OrderRef};
+use super::event::{CancelReason, Event, EventSink};
+use super::order::flags;
+use super::reject::RejectReason;
+use super::spot::{crosses, entry_hold};
+use super::state::Engine;
+use super::types::{AccountId, OrderId, QtyLots, TimeNs, Units};
+
+impl Engine {
+    /// Removes the order in `slot` with its open quantity: off the book (if resting), funds
+    /// released, indexes dropped, slot freed; emits `Canceled`.
+    pub(crate) fn cancel_order(
+        &mut self,
+        slot: u32,
+        reason: CancelReason,
+        was_resting: bool,
+        sink: &mut impl EventSink,
+    ) {
+        let order = *self.pool.get(slot);
+        if was_resting {
+            let inst = &mut self.instruments[order.instrument.0 as usize];
+            inst.book.remove(&mut self.pool, slot);
+            self.unlink_account_order(slot);
+        }
+        let inst = &self.instruments[order.instrument.0 as usize];
+        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        let held = Units(order.hold_per_lot.0 * order.open.0);
+        self.accounts[order.account.0 as usize].release(asset, held);
+        sink.event(&Event::Canceled {
+            order: order.id,
+            cl_ord_id: order.cl_ord_id,
+            account: order.account,
+            instrument: order.instrument,
+            side: order.side,
+            price: order.price,
+            open: order.open,
+            filled: order.filled,
+            reason,
+            was_resting,
+        });
+        self.forget_order(slot);
+    }
+
+    /// Drops the order's id and ClOrdID from the indexes and frees its slot. The order must
+    /// already be out of the book and its account list, with no funds held.
+    pub(crate) fn forget_order(&mut self, slot: u32) {
+        let order = self.pool.get(slot);
+        let (id, account, cl_ord_id) = (order.id, order.account, order.cl_ord_id);
+        self.ids.remove(id.0);
+        if cl_ord_id != 0 {
+            self.cl_ids.remove((account.0, cl_ord_id));
+        }
+        self.pool.free(slot);
+    }
+
+    /// Finds a live order of `account`.
+    fn resolve(&self, account: AccountId, order: OrderRef) -> Result<u32, RejectReason> {
+        if self.account(account).is_none() {
+            return Err(RejectReason::UnknownAccount);
+        }
+        let slot = match order {
+            OrderRef::Id(id) => {
+                self.ids
+                    .get(id.0)
+                    .ok_or(if id.0 != 0 && id.0 < self.next_order_id {
+                        RejectReason::OrderFinished
+                    } else {
+                        RejectReason::UnknownOrder
+                    })?
+            }
+            OrderRef::ClOrdId(cl) => self
+                .cl_ids
+                .get((account.0, cl))
+                .ok_or(RejectReason::UnknownOrder)?,
+        };
+        if self.pool.get(slot).account != account {
+            return Err(RejectReason::NotOrderOwner);
+        }
+        Ok(slot)
+    }
+
+    pub(crate) fn cancel(&mut self, cmd: &Cancel, sink: &mut impl EventSink) {
+        match self.resolve(cmd.account, cmd.order) {
+            Ok(slot) => self.cancel_order(slot, CancelReason::Requested, true, sink),
+            Err(reason) => sink.event(&Event::CancelRejected {
+                cl_ord_id: cmd.cl_ord_id,
+                account: cmd.account,
+                reason,
+                is_amend: false,
+            }),
+        }
+    }
+
+    pub(crate) fn mass_cancel(&mut self, cmd: &MassCancel, sink: &mut impl EventSink) {
+        let Some(account) = self.account(cmd.account) else {
+            sink.event(&Event::CancelRejected {
+                cl_ord_id: cmd.cl_ord_id,
+                account: cmd.account,
+                reason: RejectReason::UnknownAccount,
+                is_amend: false,
+            });
+            return;
+        };
+        let mut slot = account.orders_head;
+        let mut canceled = 0;
+        while slot != NIL {
+            let order = *self.pool.get(slot);
+            let instrument_matches = cmd.instrument.is_none_or(|i| i == order.instrument);
+            let side_matches = cmd.side.is_none_or(|s| s == order.side);
+            if instrument_matches && side_matches {
+                self.cancel_order(slot, CancelReason::MassCancel, true, sink);
+                canceled += 1;
+            }
+            slot = order.acc_next;
+        }
+        sink.event(&Event::MassCancelDone {
+            cl_ord_id: cmd.cl_ord_id,
+            account: cmd.account,
+            canceled,
+        });
+    }
+
+    /// Cancels every open order of `account` with `reason`; returns how many.
+    pub(crate) fn cancel_all_of(
+        &mut self,
+        account: AccountId,
+        reason: CancelReason,
+        sink: &mut impl EventSink,
+    ) -> u32 {
+        let mut slot = self.accounts[account.0 as usize].orders_head;
+        let mut canceled = 0;
+        while slot != NIL {
+            let next = self.pool.get(slot).acc_next;
+            self.cancel_order(slot, reason, true, sink);
+            canceled += 1;
+            slot = next;
+        }
+        canceled
+    }
+
+    pub(crate) fn amend(&mut self, cmd: &Amend, sink: &mut impl EventSink) {
+        let result = self.resolve(cmd.account, cmd.order).and_then(|slot| {
+            self.check_amend(slot, cmd)?;
+            Ok(slot)
+        });
+        match result {
+            Ok(slot) => self.apply_amend(slot, cmd, sink),
+            Err(reason) => sink.event(&Event::CancelRejected {
+                cl_ord_id: cmd.cl_ord_id,
+                account: cmd.account,
+                reason,
+                is_amend: true,
+            }),
+        }
+    }
+
+    fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<(), RejectReason> {
+        let order = self.pool.get(slot);
+        let inst = &self.instruments[order.instrument.0 as usize];
+        let spec = &inst.spec;
+        if inst.halted {
+            return Err(RejectReason::InstrumentHalted);
+        }
+        if cmd.qty < spec.min_qty_lots || cmd.qty > spec.max_qty_lots {
+            return Err(RejectReason::QtyOutOfRange);
+        }
+        if cmd.qty <= order.filled {
+            return Err(RejectReason::AmendQtyBelowFilled);
+        }
+        if cmd.price < spec.min_price_ticks || cmd.price > spec.max_price_ticks {
+            return Err(RejectReason::PriceOutOfRange);
+        }
+        let new_cl = cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id;
+        if new_cl && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+            return Err(RejectReason::DuplicateClOrdId);
+        }
+        let keeps_place = cmd.price == order.price && cmd.qty <= order.total();
+        if cmd.price == order.price && cmd.qty == order.total() {
+            return Err(RejectReason::AmendNoChange);
+        }
+        if keeps_place {
+            return Ok(());
+        }
+        if cmd.price < inst.band_low || cmd.price > inst.band_high {
+            return Err(RejectReason::PriceOutsideBand);
+        }
+        let opposite = inst.book.best(order.side.opposite());
+        let would_cross = opposite.is_some_and(|best| crosses(order.side, cmd.price, best));
+        if order.flags & flags::POST_ONLY != 0 && would_cross {
+            return Err(RejectReason::PostOnlyWouldCross);
+        }
+        let new_open = QtyLots(cmd.qty.0 - order.filled.0);
+        let (asset, needed) = entry_hold(inst, order.side, cmd.price, new_open);
+        let held = Units(order.hold_per_lot.0 * order.open.0);
+        let free = self.accounts[order.account.0 as usize].balance(asset).free;
+        if needed > free + held {
+            return Err(RejectReason::InsufficientFunds);
+        }
+        // A remainder that crossed has emptied at least one opposite level, and an order alone
+        // at its level frees that level when it moves: only otherwise can the book be full.
+        let needs_level = inst.book.level_at(cmd.price).is_none() && !would_cross;
+        let frees_level = order.prev == NIL && order.next == NIL;
+        if needs_level && !frees_level && !inst.book.has_free_level() {
+            return Err(RejectReason::BookLevelsFull);
+        }
+        Ok(())
+    }
+
+    fn apply_amend(&mut self, slot: u32, cmd: &Amend, sink: &mut impl EventSink) {
+        let order = *self.pool.get(slot);
+        let new_open = QtyLots(cmd.qty.0 - order.filled.0);
+        let keeps_place = cmd.price == order.price && new_open <= order.open;
+        if cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id {
+            if order.cl_ord_id != 0 {
+                self.cl_ids.remove((order.account.0, order.cl_ord_id));
+            }
+            self.cl_ids
+                .insert((order.account.0, cmd.cl_ord_id), slot)
+                .expect("map sized to pool");
+            self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
+        }
+        let inst = &mut self.instruments[order.instrument.0 as usize];
+        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        if keeps_place {
+            let reduced = order.open - new_open;
+            inst.book.reduce(order.price, reduced);
+            self.pool.get_mut(slot).open = new_open;
+            let released = Units(order.hold_per_lot.0 * reduced.0);
+            self.accounts[order.account.0 as usize].release(asset, released);
+        } else {
+            inst.book.remove(&mut self.pool, slot);
+            let (_, per_lot) = entry_hold(inst, order.side, cmd.price, QtyLots(1));
+            self.unlink_account_order(slot);
+            let released = Units(order.hold_per_lot.0 * order.open.0);
+            let account = &mut self.accounts[order.account.0 as usize];
+            account.release(asset, released);
+            account.hold(asset, Units(per_lot.0 * new_open.0));
+            let moved = self.pool.get_mut(slot);
+            moved.price = cmd.price;
+            moved.open = new_open;
+            moved.hold_per_lot = per_lot;
+        }
+        let now = *self.pool.get(slot);
+        sink.event(&Event::Replaced {
+            order: now.id,
+            cl_ord_id: now.cl_ord_id,
+            orig_cl_ord_id: order.cl_ord_id,
+            account: now.account,
+            instrument: now.instrument,
+            side: now.side,
+            old_price: order.price,
+            old_open: order.open,
+            price: now.price,
+            open: now.open,
+            filled: now.filled,
+            priority_kept: keeps_place,
+        });
+        if !keeps_place {
+            let remainder = self.match_order(slot, sink);
+            self.finish_taker(slot, remainder, sink);
+        }
+    }
+
+    /// Queues a GTD expiry. The heap has room for one entry per pool slot; entries of orders
+    /// that finished early are dropped when the heap would otherwise grow past that.
+    pub(crate) fn schedule_expiry(&mut self, expire_ns: TimeNs, id: OrderId) {
+        if self.expiries.len() == self.expiries.capacity() {
+            let ids = &self.ids;
+            self.expiries
+                .retain(|Reverse((_, id))| ids.get(*id).is_some());
+        }
+        debug_assert!(self.expiries.len() < self.expiries.capacity());
+        self.expiries.push(Reverse((expire_ns, id.0)));
+    }
+
+    /// Cancels every GTD order whose expiry is at or before the engine's time.
+    pub(crate) fn expire_due(&mut self, sink: &mut impl EventSink) {
+        while let Some(Reverse((expire_ns, id))) = self.expiries.peek().copied() {
+            if expire_ns > self.now {
+                break;
+            }
+            self.expiries.pop();
+            if let Some(slot) = self.ids.get(id) {
+                self.cancel_order(slot, CancelReason::Expired, true, sink);
+            }
+        }
+    }
+}

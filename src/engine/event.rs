@@ -1,0 +1,169 @@
+//! Events: everything the engine has to say about a command, written into a caller's sink.
+//! The gateway turns them into execution reports, market data into packets, tools into text.
+
+use super::asset::Asset;
+use super::order::{Side, TimeInForce};
+use super::reject::RejectReason;
+use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
+
+/// Why an order left the book without filling completely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum CancelReason {
+    /// The account asked (OrderCancelRequest).
+    Requested = 1,
+    MassCancel = 2,
+    /// IOC or market remainder, or an FOK that could not fill.
+    ImmediateRemainder = 3,
+    SelfTradePrevention = 4,
+    /// GTD expiry (FIX ExecType C).
+    Expired = 5,
+    /// Operator kill switch.
+    Killed = 6,
+    /// A market order reached its protection price.
+    ProtectionPrice = 7,
+}
+
+/// One trade between a resting (maker) and an incoming (taker) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+    pub trade_id: u64,
+    pub instrument: InstrumentId,
+    pub price: PriceTicks,
+    pub qty: QtyLots,
+    pub taker_side: Side,
+    pub maker_order: OrderId,
+    pub maker_cl_ord_id: u64,
+    pub maker_account: AccountId,
+    /// Open quantity left on the maker order after this fill.
+    pub maker_open: QtyLots,
+    pub maker_filled: QtyLots,
+    pub maker_fee: Units,
+    pub taker_order: OrderId,
+    pub taker_cl_ord_id: u64,
+    pub taker_account: AccountId,
+    pub taker_open: QtyLots,
+    pub taker_filled: QtyLots,
+    pub taker_fee: Units,
+}
+
+/// Output of the engine. Copy, fixed-size: emitting one never allocates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The order passed every check (ExecType New). Fills, if any, follow.
+    Accepted {
+        order: OrderId,
+        cl_ord_id: u64,
+        account: AccountId,
+        instrument: InstrumentId,
+        side: Side,
+        tif: TimeInForce,
+        price: PriceTicks,
+        qty: QtyLots,
+    },
+    /// The order's remainder now rests in the book (for market data; no execution report).
+    Rested {
+        order: OrderId,
+        instrument: InstrumentId,
+        side: Side,
+        price: PriceTicks,
+        open: QtyLots,
+    },
+    Rejected {
+        cl_ord_id: u64,
+        account: AccountId,
+        instrument: InstrumentId,
+        reason: RejectReason,
+    },
+    Fill(Fill),
+    /// The order left the book; `open` is the quantity canceled. `was_resting` tells market
+    /// data whether the book changed.
+    Canceled {
+        order: OrderId,
+        cl_ord_id: u64,
+        account: AccountId,
+        instrument: InstrumentId,
+        side: Side,
+        price: PriceTicks,
+        open: QtyLots,
+        filled: QtyLots,
+        reason: CancelReason,
+        was_resting: bool,
+    },
+    /// An amend took effect (ExecType Replaced). With `priority_kept` the order stayed in
+    /// place with less quantity; otherwise it left its level and re-entered at `price`.
+    Replaced {
+        order: OrderId,
+        cl_ord_id: u64,
+        orig_cl_ord_id: u64,
+        account: AccountId,
+        instrument: InstrumentId,
+        side: Side,
+        old_price: PriceTicks,
+        old_open: QtyLots,
+        price: PriceTicks,
+        open: QtyLots,
+        filled: QtyLots,
+        priority_kept: bool,
+    },
+    /// A cancel or amend was refused (FIX OrderCancelReject).
+    CancelRejected {
+        cl_ord_id: u64,
+        account: AccountId,
+        reason: RejectReason,
+        is_amend: bool,
+    },
+    MassCancelDone {
+        cl_ord_id: u64,
+        account: AccountId,
+        canceled: u32,
+    },
+    BalanceChanged {
+        account: AccountId,
+        asset: Asset,
+        free: Units,
+        held: Units,
+    },
+    AccountUpdated {
+        account: AccountId,
+    },
+    InstrumentStatus {
+        instrument: InstrumentId,
+        halted: bool,
+    },
+    AdminRejected {
+        account: AccountId,
+        reason: RejectReason,
+    },
+}
+
+/// Where the engine writes its events. Implementations must not block.
+pub trait EventSink {
+    fn event(&mut self, event: &Event);
+}
+
+/// Collects events into a vector (tests, tools). Reserve capacity to keep it allocation-free.
+#[derive(Default)]
+pub struct VecSink {
+    pub events: Vec<Event>,
+}
+
+impl EventSink for VecSink {
+    #[inline]
+    fn event(&mut self, event: &Event) {
+        self.events.push(*event);
+    }
+}
+
+/// Discards events but counts them (benchmarks).
+#[derive(Default)]
+pub struct CountingSink {
+    pub count: u64,
+}
+
+impl EventSink for CountingSink {
+    #[inline]
+    fn event(&mut self, _event: &Event) {
+        self.count += 1;
+    }
+}

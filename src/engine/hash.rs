@@ -1,0 +1,192 @@
+//! A fixed-capacity open-addressing map from small integer keys to pool slots.
+//!
+//! Linear probing with backward-shift deletion (no tombstones), a multiplicative hash with no
+//! random seed (the engine must be deterministic; nothing iterates this map), and a capacity
+//! fixed at start-up: inserting beyond `max_entries` is refused, never a reallocation.
+
+/// A key the map can hold.
+pub trait MapKey: Copy + Eq {
+    fn hash64(&self) -> u64;
+}
+
+impl MapKey for u64 {
+    #[inline]
+    fn hash64(&self) -> u64 {
+        mix(*self)
+    }
+}
+
+impl MapKey for (u32, u64) {
+    #[inline]
+    fn hash64(&self) -> u64 {
+        mix(self.1 ^ (self.0 as u64).rotate_left(40))
+    }
+}
+
+/// Fibonacci-style multiplicative mixing; the top bits are used as the bucket index.
+#[inline]
+fn mix(key: u64) -> u64 {
+    let x = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// The map is full: `max_entries` keys are present.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MapFull;
+
+/// Key → `u32` slot map with a fixed capacity.
+pub struct SlotMap<K: MapKey> {
+    keys: Vec<K>,
+    values: Vec<u32>,
+    mask: usize,
+    len: usize,
+    max_entries: usize,
+}
+
+impl<K: MapKey> SlotMap<K> {
+    /// A map for up to `max_entries` keys; buckets are the next power of two ≥ 2 × that.
+    pub fn with_capacity(max_entries: usize, filler: K) -> SlotMap<K> {
+        let buckets = (max_entries.max(4) * 2).next_power_of_two();
+        SlotMap {
+            keys: vec![filler; buckets],
+            values: vec![EMPTY; buckets],
+            mask: buckets - 1,
+            len: 0,
+            max_entries,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn home(&self, key: &K) -> usize {
+        (key.hash64() as usize) & self.mask
+    }
+
+    /// The slot stored for `key`.
+    #[inline]
+    pub fn get(&self, key: K) -> Option<u32> {
+        let mut i = self.home(&key);
+        loop {
+            let value = self.values[i];
+            if value == EMPTY {
+                return None;
+            }
+            if self.keys[i] == key {
+                return Some(value);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Inserts or overwrites `key`.
+    ///
+    /// # Errors
+    /// `MapFull` when the key is new and `max_entries` keys are present.
+    #[inline]
+    pub fn insert(&mut self, key: K, value: u32) -> Result<(), MapFull> {
+        debug_assert!(value != EMPTY);
+        let mut i = self.home(&key);
+        loop {
+            if self.values[i] == EMPTY {
+                if self.len == self.max_entries {
+                    return Err(MapFull);
+                }
+                self.keys[i] = key;
+                self.values[i] = value;
+                self.len += 1;
+                return Ok(());
+            }
+            if self.keys[i] == key {
+                self.values[i] = value;
+                return Ok(());
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Removes `key`, returning its slot.
+    #[inline]
+    pub fn remove(&mut self, key: K) -> Option<u32> {
+        let mut i = self.home(&key);
+        loop {
+            let value = self.values[i];
+            if value == EMPTY {
+                return None;
+            }
+            if self.keys[i] == key {
+                self.shift_back(i);
+                self.len -= 1;
+                return Some(value);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Closes the hole at `hole` by moving later entries of the probe run back into it.
+    fn shift_back(&mut self, mut hole: usize) {
+        let mut j = hole;
+        loop {
+            j = (j + 1) & self.mask;
+            if self.values[j] == EMPTY {
+                break;
+            }
+            let home = self.home(&self.keys[j]);
+            let distance_from_home = j.wrapping_sub(home) & self.mask;
+            let distance_from_hole = j.wrapping_sub(hole) & self.mask;
+            if distance_from_home >= distance_from_hole {
+                self.keys[hole] = self.keys[j];
+                self.values[hole] = self.values[j];
+                hole = j;
+            }
+        }
+        self.values[hole] = EMPTY;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn insert_beyond_capacity_is_refused() {
+        let mut map = SlotMap::with_capacity(2, 0u64);
+        map.insert(1, 10).unwrap();
+        map.insert(2, 20).unwrap();
+        assert_eq!(map.insert(3, 30), Err(MapFull));
+        map.insert(2, 21).unwrap();
+        assert_eq!(map.get(2), Some(21));
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_hash_map(
+            ops in prop::collection::vec((0u64..64, any::<bool>()), 0..400),
+        ) {
+            let mut map = SlotMap::with_capacity(64, 0u64);
+            let mut model = HashMap::new();
+            for (i, (key, insert)) in ops.into_iter().enumerate() {
+                if insert {
+                    map.insert(key, i as u32).unwrap();
+                    model.insert(key, i as u32);
+                } else {
+                    prop_assert_eq!(map.remove(key), model.remove(&key));
+                }
+                prop_assert_eq!(map.len(), model.len());
+            }
+            for key in 0..64u64 {
+                prop_assert_eq!(map.get(key), model.get(&key).copied());
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The deterministic exchange state machine.
+//!
+//! `Engine::apply(seq, time, command, sink)` is the only way state changes. It performs no I/O,
+//! reads no clock, uses no floating point and does not allocate after start-up: every table has a
+//! capacity fixed by configuration, and a full table is a reject with a reason.
+
+pub mod account;
+mod admin;
+pub mod asset;
+pub mod book;
+mod cancel;
+pub mod command;
+pub mod digest;
+pub mod event;
+pub mod hash;
+pub mod instrument;
+mod matching;
+pub mod order;
+pub mod reject;
+pub mod spot;
+pub mod state;
+pub mod types;
+
+pub use account::{Account, AccountAttrs, Balance, ClientClass};
+pub use asset::Asset;
+pub use command::{AdminCommand, Amend, Cancel, Command, MassCancel, NewOrder, OrderRef};
+pub use event::{CancelReason, Event, EventSink, VecSink};
+pub use instrument::{InstrumentKind, InstrumentSpec};
+pub use order::{OrdType, Side, StpMode, TimeInForce};
+pub use reject::RejectReason;
+pub use state::{Engine, EngineLimits};
+pub use types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, RatePpm, Units};

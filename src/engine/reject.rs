@@ -1,0 +1,106 @@
+//! Reject reasons. Each has a stable numeric code that travels on the wire as the FIX
+//! OrdRejReason / CxlRejReason / BusinessRejectReason value (codes ≥ 100 are venue-specific).
+
+/// Why a command was refused. A rejected command changes no state other than emitting the reject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum RejectReason {
+    // Standard FIX OrdRejReason codes.
+    /// FIX 1: unknown symbol.
+    UnknownInstrument = 1,
+    /// FIX 2: exchange closed (instrument halted).
+    InstrumentHalted = 2,
+    /// FIX 3: order exceeds limit (quantity outside [min, max]).
+    QtyOutOfRange = 3,
+    /// FIX 5: unknown order.
+    UnknownOrder = 5,
+    /// FIX 6: duplicate order (a live order already has this ClOrdID).
+    DuplicateClOrdId = 6,
+    /// FIX 11: unsupported order characteristic.
+    UnsupportedOrder = 11,
+    /// FIX 13: incorrect quantity (not a whole number of lots).
+    QtyOffLot = 13,
+    /// FIX 18: invalid price increment (not a whole number of ticks).
+    PriceOffTick = 18,
+    // Venue-specific codes.
+    UnknownAccount = 100,
+    InsufficientFunds = 101,
+    PriceOutOfRange = 102,
+    PriceOutsideBand = 103,
+    PostOnlyWouldCross = 104,
+    OrderPoolFull = 105,
+    AccountOrderLimit = 106,
+    OrderFinished = 107,
+    NotOrderOwner = 108,
+    FokNotFillable = 109,
+    NoLiquidity = 110,
+    AmendNoChange = 111,
+    AmendQtyBelowFilled = 112,
+    ExpireTimeInPast = 113,
+    AccountBlocked = 114,
+    InvalidAmount = 115,
+    AccountTableFull = 116,
+    AccountExists = 117,
+    AssetNotAllowed = 118,
+    TimerQueueFull = 119,
+    BookLevelsFull = 120,
+    // Perpetual gating (SFC: professional investors only); used by the perpetual engine.
+    NotProfessionalInvestor = 200,
+    NoDerivativesKnowledge = 201,
+    RiskDisclosureNotAcked = 202,
+    PerpetualNotEnabled = 203,
+}
+
+impl RejectReason {
+    /// The numeric code sent on the wire.
+    #[inline]
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+
+    /// A short human-readable text for the FIX Text field and the tools.
+    pub fn text(self) -> &'static str {
+        use RejectReason::*;
+        match self {
+            UnknownInstrument => "unknown instrument",
+            InstrumentHalted => "instrument halted",
+            QtyOutOfRange => "quantity outside the instrument's min/max",
+            UnknownOrder => "unknown order",
+            DuplicateClOrdId => "a live order already has this ClOrdID",
+            UnsupportedOrder => "unsupported order characteristic",
+            QtyOffLot => "quantity is not a whole number of lots",
+            PriceOffTick => "price is not a whole number of ticks",
+            UnknownAccount => "unknown account",
+            InsufficientFunds => "insufficient funds",
+            PriceOutOfRange => "price outside the instrument's price range",
+            PriceOutsideBand => "price outside the band around the reference price",
+            PostOnlyWouldCross => "post-only order would cross",
+            OrderPoolFull => "order capacity of the venue reached",
+            AccountOrderLimit => "open-order limit of the account reached",
+            OrderFinished => "order already finished",
+            NotOrderOwner => "order belongs to another account",
+            FokNotFillable => "fill-or-kill order cannot be filled entirely",
+            NoLiquidity => "no liquidity within the protection price",
+            AmendNoChange => "amend changes neither price nor quantity",
+            AmendQtyBelowFilled => "amended quantity not above the filled quantity",
+            ExpireTimeInPast => "expire time is not in the future",
+            AccountBlocked => "account blocked by the operator",
+            InvalidAmount => "amount must be positive",
+            AccountTableFull => "account capacity reached",
+            AccountExists => "account already exists",
+            AssetNotAllowed => "asset not allowed",
+            TimerQueueFull => "expiry queue full",
+            BookLevelsFull => "price level capacity of the book reached",
+            NotProfessionalInvestor => "perpetuals are for professional investors only",
+            NoDerivativesKnowledge => "derivatives knowledge assessment not passed",
+            RiskDisclosureNotAcked => "current risk disclosure not acknowledged",
+            PerpetualNotEnabled => "perpetual trading not enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.text(), self.code())
+    }
+}

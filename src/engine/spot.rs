@@ -1,0 +1,308 @@
+//! Order entry on spot instruments: validation, funds held at entry, matching, resting.
+//!
+//! Holding rule: a buy order holds, per open lot, the notional at its limit (or protection)
+//! price plus the highest fee it could pay; a sell order holds the base quantity. Holds are
+//! linear in lots, so every release is exact and a fill never needs more than was held.
+
+use super::account::NIL;
+use super::command::NewOrder;
+use super::event::{CancelReason, Event, EventSink};
+use super::order::{flags, OrdType, Order, Side, TimeInForce};
+use super::reject::RejectReason;
+use super::state::{Engine, InstrumentState};
+use super::types::{OrderId, PriceTicks, QtyLots, Units, PPM};
+
+/// How an order's quantity should be treated after matching.
+pub(crate) enum Remainder {
+    Rest,
+    Cancel(CancelReason),
+}
+
+impl Engine {
+    pub(crate) fn new_order(&mut self, cmd: &NewOrder, sink: &mut impl EventSink) {
+        let limit = match self.check_new_order(cmd) {
+            Ok(limit) => limit,
+            Err(reason) => {
+                sink.event(&Event::Rejected {
+                    cl_ord_id: cmd.cl_ord_id,
+                    account: cmd.account,
+                    instrument: cmd.instrument,
+                    reason,
+                });
+                return;
+            }
+        };
+        let slot = self.enter_order(cmd, limit);
+        let order = *self.pool.get(slot);
+        sink.event(&Event::Accepted {
+            order: order.id,
+            cl_ord_id: cmd.cl_ord_id,
+            account: cmd.account,
+            instrument: cmd.instrument,
+            side: cmd.side,
+            tif: cmd.tif,
+            price: limit,
+            qty: cmd.qty,
+        });
+        let remainder = self.match_order(slot, sink);
+        self.finish_taker(slot, remainder, sink);
+    }
+
+    /// Every check of a new order, in a fixed order; returns the limit (or protection) price.
+    fn check_new_order(&self, cmd: &NewOrder) -> Result<PriceTicks, RejectReason> {
+        let account = self
+            .account(cmd.account)
+            .ok_or(RejectReason::UnknownAccount)?;
+        let inst = self
+            .instruments
+            .get(cmd.instrument.0 as usize)
+            .ok_or(RejectReason::UnknownInstrument)?;
+        if account.attrs.blocked {
+            return Err(RejectReason::AccountBlocked);
+        }
+        if inst.halted {
+            return Err(RejectReason::InstrumentHalted);
+        }
+        if inst.spec.kind != super::instrument::InstrumentKind::Spot {
+            return Err(RejectReason::PerpetualNotEnabled);
+        }
+        if cmd.qty < inst.spec.min_qty_lots || cmd.qty > inst.spec.max_qty_lots {
+            return Err(RejectReason::QtyOutOfRange);
+        }
+        let limit = self.limit_price(inst, cmd)?;
+        self.check_resting_rules(inst, cmd, limit)?;
+        if cmd.cl_ord_id != 0 && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+            return Err(RejectReason::DuplicateClOrdId);
+        }
+        let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);
+        if account.balance(asset).free < needed {
+            return Err(RejectReason::InsufficientFunds);
+        }
+        if cmd.tif == TimeInForce::Fok && !self.fok_fillable(inst, cmd, limit) {
+            return Err(RejectReason::FokNotFillable);
+        }
+        if self.pool.live() == self.limits.max_orders {
+            return Err(RejectReason::OrderPoolFull);
+        }
+        Ok(limit)
+    }
+
+    /// The limit price, or for a market order its protection price; both must lie in the band.
+    fn limit_price(
+        &self,
+        inst: &InstrumentState,
+        cmd: &NewOrder,
+    ) -> Result<PriceTicks, RejectReason> {
+        let spec = &inst.spec;
+        let price = match (cmd.ord_type, cmd.price.0) {
+            (OrdType::Market, 0) => protection_price(inst, cmd.side),
+            _ => cmd.price,
+        };
+        if price < spec.min_price_ticks || price > spec.max_price_ticks {
+            return Err(RejectReason::PriceOutOfRange);
+        }
+        if price < inst.band_low || price > inst.band_high {
+            return Err(RejectReason::PriceOutsideBand);
+        }
+        if cmd.ord_type == OrdType::Market {
+            let opposite = inst.book.best(cmd.side.opposite());
+            if !opposite.is_some_and(|best| crosses(cmd.side, price, best)) {
+                return Err(RejectReason::NoLiquidity);
+            }
+        }
+        Ok(price)
+    }
+
+    /// Checks that only matter for orders that may rest: post-only, expiry, capacity.
+    fn check_resting_rules(
+        &self,
+        inst: &InstrumentState,
+        cmd: &NewOrder,
+        limit: PriceTicks,
+    ) -> Result<(), RejectReason> {
+        if cmd.ord_type == OrdType::Market || !cmd.tif.rests() {
+            return Ok(());
+        }
+        let opposite = inst.book.best(cmd.side.opposite());
+        let would_cross = opposite.is_some_and(|best| crosses(cmd.side, limit, best));
+        if cmd.flags & flags::POST_ONLY != 0 && would_cross {
+            return Err(RejectReason::PostOnlyWouldCross);
+        }
+        if cmd.tif == TimeInForce::Gtd && cmd.expire_ns <= self.now {
+            return Err(RejectReason::ExpireTimeInPast);
+        }
+        let account = &self.accounts[cmd.account.0 as usize];
+        if account.open_orders >= self.limits.max_open_orders_per_account {
+            return Err(RejectReason::AccountOrderLimit);
+        }
+        // A crossing order that still has a remainder emptied an opposite level on its way.
+        let needs_level = inst.book.level_at(limit).is_none() && !would_cross;
+        if needs_level && !inst.book.has_free_level() {
+            return Err(RejectReason::BookLevelsFull);
+        }
+        Ok(())
+    }
+
+    /// True when the opposite side holds enough quantity, within the limit and without a
+    /// self-trade that would stop the order, to fill the whole order.
+    fn fok_fillable(&self, inst: &InstrumentState, cmd: &NewOrder, limit: PriceTicks) -> bool {
+        let side = cmd.side.opposite();
+        let owner_group = self.accounts[cmd.account.0 as usize].attrs.owner_group;
+        let mut needed = cmd.qty;
+        let mut price = inst.book.best(side);
+        while let Some(p) = price {
+            if !crosses(cmd.side, limit, p) {
+                return false;
+            }
+            let mut slot = inst.book.level_at(p).map_or(NIL, |level| level.head);
+            while slot != NIL {
+                let maker = self.pool.get(slot);
+                if is_self_trade(cmd.account.0, owner_group, maker) {
+                    if cmd.stp != super::order::StpMode::CancelResting {
+                        return false;
+                    }
+                } else if maker.open >= needed {
+                    return true;
+                } else {
+                    needed -= maker.open;
+                }
+                slot = maker.next;
+            }
+            price = inst.book.next_worse(side, p);
+        }
+        false
+    }
+
+    /// Takes a pool slot, assigns the order id, holds funds and indexes the ClOrdID.
+    /// Capacity and funds were checked; nothing here can fail.
+    fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
+        let inst = &self.instruments[cmd.instrument.0 as usize];
+        let (asset, hold) = entry_hold(inst, cmd.side, limit, QtyLots(1));
+        let owner_group = self.accounts[cmd.account.0 as usize].attrs.owner_group;
+        let slot = self
+            .pool
+            .allocate()
+            .expect("pool capacity checked before entry");
+        let id = OrderId(self.next_order_id);
+        self.next_order_id += 1;
+        *self.pool.get_mut(slot) = Order {
+            id,
+            cl_ord_id: cmd.cl_ord_id,
+            account: cmd.account,
+            instrument: cmd.instrument,
+            side: cmd.side,
+            tif: if cmd.ord_type == OrdType::Market {
+                TimeInForce::Ioc
+            } else {
+                cmd.tif
+            },
+            flags: cmd.flags & flags::CLIENT_MASK,
+            stp: cmd.stp,
+            owner_group,
+            price: limit,
+            open: cmd.qty,
+            filled: QtyLots::ZERO,
+            hold_per_lot: hold,
+            expire_ns: cmd.expire_ns,
+            ..Order::EMPTY
+        };
+        self.accounts[cmd.account.0 as usize].hold(asset, Units(hold.0 * cmd.qty.0));
+        self.ids
+            .insert(id.0, slot)
+            .expect("id map sized to the pool");
+        if cmd.cl_ord_id != 0 {
+            let key = (cmd.account.0, cmd.cl_ord_id);
+            self.cl_ids
+                .insert(key, slot)
+                .expect("ClOrdID map sized to the pool");
+        }
+        slot
+    }
+
+    /// After matching: rest the remainder, cancel it, or free a fully filled order.
+    pub(crate) fn finish_taker(
+        &mut self,
+        slot: u32,
+        remainder: Remainder,
+        sink: &mut impl EventSink,
+    ) {
+        let order = *self.pool.get(slot);
+        if order.open == QtyLots::ZERO {
+            self.forget_order(slot);
+            return;
+        }
+        let remainder = match remainder {
+            Remainder::Rest if order.tif.rests() => Remainder::Rest,
+            Remainder::Rest => Remainder::Cancel(CancelReason::ImmediateRemainder),
+            other => other,
+        };
+        match remainder {
+            Remainder::Rest => self.rest_order(slot, sink),
+            Remainder::Cancel(reason) => self.cancel_order(slot, reason, false, sink),
+        }
+    }
+
+    fn rest_order(&mut self, slot: u32, sink: &mut impl EventSink) {
+        let order = *self.pool.get(slot);
+        let inst = &mut self.instruments[order.instrument.0 as usize];
+        inst.book
+            .push_back(&mut self.pool, slot)
+            .expect("a level was checked free before entry, and matching only frees levels");
+        self.link_account_order(slot);
+        if order.tif == TimeInForce::Gtd && order.flags & flags::EXPIRY_SCHEDULED == 0 {
+            self.pool.get_mut(slot).flags |= flags::EXPIRY_SCHEDULED;
+            self.schedule_expiry(order.expire_ns, order.id);
+        }
+        sink.event(&Event::Rested {
+            order: order.id,
+            instrument: order.instrument,
+            side: order.side,
+            price: order.price,
+            open: order.open,
+        });
+    }
+}
+
+/// Asset and amount held for `qty` lots at `price`: see the module's holding rule.
+#[inline]
+pub(crate) fn entry_hold(
+    inst: &InstrumentState,
+    side: Side,
+    price: PriceTicks,
+    qty: QtyLots,
+) -> (super::asset::Asset, Units) {
+    let spec = &inst.spec;
+    match side {
+        Side::Buy => {
+            let per_lot = spec.notional(price, QtyLots(1));
+            let per_lot = per_lot + per_lot.times_rate_ceil(inst.hold_fee_ppm);
+            (spec.quote, Units(per_lot.0 * qty.0))
+        }
+        Side::Sell => (spec.base, spec.base_units(qty)),
+    }
+}
+
+/// Default protection price of a market order: reference ± protection, in the price domain.
+fn protection_price(inst: &InstrumentState, side: Side) -> PriceTicks {
+    let reference = inst.reference.0 as i128;
+    let offset = (reference * inst.spec.market_protection_ppm.0 as i128 / PPM as i128) as i64;
+    match side {
+        Side::Buy => PriceTicks(inst.reference.0 + offset).min(inst.band_high),
+        Side::Sell => PriceTicks(inst.reference.0 - offset).max(inst.band_low),
+    }
+}
+
+/// Whether an order on `side` at `limit` trades with a resting order at `resting`.
+#[inline]
+pub(crate) fn crosses(side: Side, limit: PriceTicks, resting: PriceTicks) -> bool {
+    match side {
+        Side::Buy => limit >= resting,
+        Side::Sell => limit <= resting,
+    }
+}
+
+/// Same account, or the same non-zero owner group.
+#[inline]
+pub(crate) fn is_self_trade(account: u32, owner_group: u32, maker: &Order) -> bool {
+    maker.account.0 == account || (owner_group != 0 && maker.owner_group == owner_group)
+}

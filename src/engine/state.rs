@@ -1,0 +1,291 @@
+//! The engine's state and its single entry point, `apply`.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::account::{Account, NIL};
+use super::asset::Asset;
+use super::book::{OrderBook, OrderPool};
+use super::command::Command;
+use super::event::EventSink;
+use super::hash::SlotMap;
+use super::instrument::{InstrumentSpec, SpecError};
+use super::types::{AccountId, InstrumentId, PriceTicks, RatePpm, TimeNs, Units, PPM};
+
+/// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineLimits {
+    pub max_accounts: u32,
+    /// Live orders across all instruments.
+    pub max_orders: u32,
+    pub max_levels_per_book: u32,
+    pub max_open_orders_per_account: u32,
+}
+
+impl Default for EngineLimits {
+    fn default() -> EngineLimits {
+        EngineLimits {
+            max_accounts: 10_000,
+            max_orders: 1_000_000,
+            max_levels_per_book: 100_000,
+            max_open_orders_per_account: 100_000,
+        }
+    }
+}
+
+/// Why the engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("instrument {index}: {source}")]
+    Spec { index: usize, source: SpecError },
+    #[error("instrument {symbol} has id {id}, expected {expected} (ids are dense, in order)")]
+    InstrumentId {
+        symbol: String,
+        id: u16,
+        expected: usize,
+    },
+    #[error("limit {what} must be positive")]
+    Limit { what: &'static str },
+}
+
+/// Live state of one instrument.
+pub struct InstrumentState {
+    pub spec: InstrumentSpec,
+    pub book: OrderBook,
+    pub halted: bool,
+    /// Last trade price, or the configured reference before the first trade.
+    pub reference: PriceTicks,
+    pub band_low: PriceTicks,
+    pub band_high: PriceTicks,
+    /// The highest fee an order may pay, held at entry for buy orders.
+    pub hold_fee_ppm: RatePpm,
+}
+
+impl InstrumentState {
+    fn new(spec: InstrumentSpec, max_levels: u32) -> InstrumentState {
+        let book = OrderBook::new(spec.min_price_ticks, spec.max_price_ticks, max_levels);
+        let hold_fee_ppm = RatePpm(spec.maker_fee_ppm.0.max(spec.taker_fee_ppm.0).max(0));
+        let mut state = InstrumentState {
+            reference: spec.reference_price_ticks,
+            band_low: spec.min_price_ticks,
+            band_high: spec.max_price_ticks,
+            spec,
+            book,
+            halted: false,
+            hold_fee_ppm,
+        };
+        state.set_reference(state.reference);
+        state
+    }
+
+    /// Band = reference × (1 ± band_ppm / 1e6), rounded inward to whole ticks and clipped to
+    /// the price domain.
+    #[inline]
+    pub fn set_reference(&mut self, price: PriceTicks) {
+        self.reference = price;
+        let width = price.0 as i128 * self.spec.price_band_ppm.0 as i128 / PPM as i128;
+        let width = width as i64;
+        self.band_low = PriceTicks((price.0 - width).max(self.spec.min_price_ticks.0));
+        self.band_high = PriceTicks((price.0 + width).min(self.spec.max_price_ticks.0));
+    }
+}
+
+/// The exchange state machine. State is a pure function of the commands applied.
+pub struct Engine {
+    pub(crate) limits: EngineLimits,
+    pub(crate) instruments: Vec<InstrumentState>,
+    pub(crate) accounts: Vec<Account>,
+    /// Whether account ids below `accounts.len()` exist (ids are dense but created by command).
+    pub(crate) account_exists: Vec<bool>,
+    pub(crate) pool: OrderPool,
+    /// OrderId → pool slot, for live orders.
+    pub(crate) ids: SlotMap<u64>,
+    /// (account, ClOrdID) → pool slot, for live orders with a ClOrdID.
+    pub(crate) cl_ids: SlotMap<(u32, u64)>,
+    /// GTD expiries (time, order id); entries of finished orders are skipped when popped.
+    pub(crate) expiries: BinaryHeap<Reverse<(TimeNs, u64)>>,
+    pub(crate) next_order_id: u64,
+    pub(crate) next_trade_id: u64,
+    /// Fees collected by the venue, per asset.
+    pub(crate) fees: [Units; Asset::COUNT],
+    pub(crate) now: TimeNs,
+    pub(crate) last_seq: u64,
+}
+
+impl Engine {
+    /// Builds an empty engine (no accounts) for `instruments`, whose ids must be 0, 1, 2...
+    ///
+    /// # Errors
+    /// An invalid instrument specification or limit.
+    pub fn new(
+        instruments: Vec<InstrumentSpec>,
+        limits: EngineLimits,
+    ) -> Result<Engine, EngineError> {
+        let positive = [
+            ("max_accounts", limits.max_accounts),
+            ("max_orders", limits.max_orders),
+            ("max_levels_per_book", limits.max_levels_per_book),
+            (
+                "max_open_orders_per_account",
+                limits.max_open_orders_per_account,
+            ),
+        ];
+        if let Some((what, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(EngineError::Limit { what });
+        }
+        let mut states = Vec::with_capacity(instruments.len());
+        for (index, spec) in instruments.into_iter().enumerate() {
+            spec.validate()
+                .map_err(|source| EngineError::Spec { index, source })?;
+            if spec.id.0 as usize != index {
+                return Err(EngineError::InstrumentId {
+                    symbol: spec.symbol.clone(),
+                    id: spec.id.0,
+                    expected: index,
+                });
+            }
+            states.push(InstrumentState::new(spec, limits.max_levels_per_book));
+        }
+        let max_orders = limits.max_orders as usize;
+        Ok(Engine {
+            limits,
+            instruments: states,
+            accounts: Vec::with_capacity(limits.max_accounts as usize),
+            account_exists: Vec::with_capacity(limits.max_accounts as usize),
+            pool: OrderPool::new(limits.max_orders),
+            ids: SlotMap::with_capacity(max_orders, 0u64),
+            cl_ids: SlotMap::with_capacity(max_orders, (0u32, 0u64)),
+            expiries: BinaryHeap::with_capacity(max_orders),
+            next_order_id: 1,
+            next_trade_id: 1,
+            fees: [Units::ZERO; Asset::COUNT],
+            now: 0,
+            last_seq: 0,
+        })
+    }
+
+    /// Applies one command stamped with `seq` and `time_ns` by the sequencer, writing its
+    /// events into `sink`. Timers due at `time_ns` fire first.
+    pub fn apply(
+        &mut self,
+        seq: u64,
+        time_ns: TimeNs,
+        command: &Command,
+        sink: &mut impl EventSink,
+    ) {
+        debug_assert!(seq > self.last_seq, "sequence numbers must increase");
+        self.last_seq = seq;
+        if time_ns > self.now {
+            self.now = time_ns;
+        }
+        self.expire_due(sink);
+        match command {
+            Command::NewOrder(new) => self.new_order(new, sink),
+            Command::Cancel(cancel) => self.cancel(cancel, sink),
+            Command::Amend(amend) => self.amend(amend, sink),
+            Command::MassCancel(mass) => self.mass_cancel(mass, sink),
+            Command::Admin(admin) => self.admin(admin, sink),
+            Command::Tick => {}
+        }
+    }
+
+    /// The engine's time: the latest sequencer stamp applied.
+    pub fn now(&self) -> TimeNs {
+        self.now
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn limits(&self) -> &EngineLimits {
+        &self.limits
+    }
+
+    pub fn instrument_count(&self) -> usize {
+        self.instruments.len()
+    }
+
+    pub fn instrument(&self, id: InstrumentId) -> Option<&InstrumentState> {
+        self.instruments.get(id.0 as usize)
+    }
+
+    /// The instrument with this FIX SecurityID.
+    pub fn instrument_by_security_id(&self, security_id: i32) -> Option<&InstrumentState> {
+        self.instruments
+            .iter()
+            .find(|i| i.spec.security_id == security_id)
+    }
+
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        match self.account_exists.get(id.0 as usize) {
+            Some(true) => self.accounts.get(id.0 as usize),
+            _ => None,
+        }
+    }
+
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts
+            .iter()
+            .filter(|a| self.account_exists[a.id.0 as usize])
+    }
+
+    /// Fees the venue has collected in `asset`.
+    pub fn fees(&self, asset: Asset) -> Units {
+        self.fees[asset.index()]
+    }
+
+    /// Live orders in the pool.
+    pub fn live_orders(&self) -> u32 {
+        self.pool.live()
+    }
+
+    /// A live order by its exchange id.
+    pub fn order(&self, id: super::types::OrderId) -> Option<&super::order::Order> {
+        self.ids.get(id.0).map(|slot| self.pool.get(slot))
+    }
+
+    /// Everything the venue holds of `asset`: every account's free and held balance plus fees.
+    /// Trading never changes it; only deposits and withdrawals do.
+    pub fn total_holdings(&self, asset: Asset) -> i128 {
+        let accounts: i128 = self
+            .accounts()
+            .map(|a| a.balance(asset).total().0 as i128)
+            .sum();
+        accounts + self.fees(asset).0 as i128
+    }
+
+    /// Links `slot` at the head of its account's order list.
+    pub(crate) fn link_account_order(&mut self, slot: u32) {
+        let account = self.pool.get(slot).account.0 as usize;
+        let head = self.accounts[account].orders_head;
+        {
+            let order = self.pool.get_mut(slot);
+            order.acc_prev = NIL;
+            order.acc_next = head;
+        }
+        if head != NIL {
+            self.pool.get_mut(head).acc_prev = slot;
+        }
+        let account = &mut self.accounts[account];
+        account.orders_head = slot;
+        account.open_orders += 1;
+    }
+
+    /// Unlinks `slot` from its account's order list.
+    pub(crate) fn unlink_account_order(&mut self, slot: u32) {
+        let (account, prev, next) = {
+            let order = self.pool.get(slot);
+            (order.account.0 as usize, order.acc_prev, order.acc_next)
+        };
+        if prev == NIL {
+            self.accounts[account].orders_head = next;
+        } else {
+            self.pool.get_mut(prev).acc_next = next;
+        }
+        if next != NIL {
+            self.pool.get_mut(next).acc_prev = prev;
+        }
+        self.accounts[account].open_orders -= 1;
+    }
+}

@@ -1,0 +1,167 @@
+//! Dimensioned integers. Each dimension has its own type so that a unit mistake fails to compile;
+//! only products that make sense are provided (price × quantity → notional, in `instrument`).
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+
+/// Fixed-point scale of every asset amount: 1 unit = 1e-8 of the asset (1e-8 USD, 1 satoshi).
+pub const UNITS_PER_WHOLE: i64 = 100_000_000;
+
+/// Parts per million, the denominator of every `RatePpm`.
+pub const PPM: i64 = 1_000_000;
+
+macro_rules! integer_newtype {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
+        pub struct $name(pub $inner);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+    };
+}
+
+macro_rules! additive {
+    ($name:ident) => {
+        impl Add for $name {
+            type Output = $name;
+            #[inline]
+            fn add(self, rhs: $name) -> $name {
+                $name(self.0 + rhs.0)
+            }
+        }
+        impl Sub for $name {
+            type Output = $name;
+            #[inline]
+            fn sub(self, rhs: $name) -> $name {
+                $name(self.0 - rhs.0)
+            }
+        }
+        impl AddAssign for $name {
+            #[inline]
+            fn add_assign(&mut self, rhs: $name) {
+                self.0 += rhs.0;
+            }
+        }
+        impl SubAssign for $name {
+            #[inline]
+            fn sub_assign(&mut self, rhs: $name) {
+                self.0 -= rhs.0;
+            }
+        }
+        impl Neg for $name {
+            type Output = $name;
+            #[inline]
+            fn neg(self) -> $name {
+                $name(-self.0)
+            }
+        }
+    };
+}
+
+integer_newtype!(
+    /// A price in whole ticks of its instrument.
+    PriceTicks(i64)
+);
+integer_newtype!(
+    /// A quantity in whole lots of its instrument.
+    QtyLots(i64)
+);
+integer_newtype!(
+    /// An amount of one asset in units of 1e-8 (money, balances, fees, notionals).
+    Units(i64)
+);
+integer_newtype!(
+    /// A rate in parts per million (fees, bands, haircuts).
+    RatePpm(i64)
+);
+integer_newtype!(
+    /// Dense account index, assigned from configuration or by the operator.
+    AccountId(u32)
+);
+integer_newtype!(
+    /// Dense instrument index; the wire carries the SecurityID instead.
+    InstrumentId(u16)
+);
+integer_newtype!(
+    /// Exchange-assigned order id: unique over the life of the venue.
+    OrderId(u64)
+);
+
+additive!(QtyLots);
+additive!(Units);
+
+impl QtyLots {
+    pub const ZERO: QtyLots = QtyLots(0);
+
+    #[inline]
+    pub fn min(self, other: QtyLots) -> QtyLots {
+        QtyLots(self.0.min(other.0))
+    }
+}
+
+impl Units {
+    pub const ZERO: Units = Units(0);
+
+    /// Converts an i128 intermediate result back to units.
+    ///
+    /// Configuration bounds (maximum price × maximum quantity) guarantee the result fits; a
+    /// failure here means those bounds were not enforced, which is a bug, not bad input.
+    #[inline]
+    #[track_caller]
+    pub fn from_i128(value: i128) -> Units {
+        match i64::try_from(value) {
+            Ok(v) => Units(v),
+            Err(_) => panic!("money overflow: {value} does not fit in i64 units"),
+        }
+    }
+
+    /// `ceil(self × rate / 1e6)`: a fee charged by the venue rounds up, a rebate paid by the
+    /// venue (negative rate) rounds towards zero; both round in the venue's favour.
+    #[inline]
+    pub fn times_rate_ceil(self, rate: RatePpm) -> Units {
+        let product = self.0 as i128 * rate.0 as i128;
+        Units::from_i128(div_ceil_i128(product, PPM as i128))
+    }
+
+    /// `floor(self × rate / 1e6)`.
+    #[inline]
+    pub fn times_rate_floor(self, rate: RatePpm) -> Units {
+        let product = self.0 as i128 * rate.0 as i128;
+        Units::from_i128(product.div_euclid(PPM as i128))
+    }
+}
+
+/// Ceiling division for a positive divisor, correct for negative numerators.
+#[inline]
+pub fn div_ceil_i128(numerator: i128, divisor: i128) -> i128 {
+    debug_assert!(divisor > 0);
+    -((-numerator).div_euclid(divisor))
+}
+
+/// Nanoseconds since the Unix epoch, as stamped by the sequencer. The engine never reads a clock.
+pub type TimeNs = u64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fee_rounds_up_and_rebate_rounds_towards_zero() {
+        assert_eq!(Units(1_000_001).times_rate_ceil(RatePpm(1)), Units(2));
+        assert_eq!(Units(999_999).times_rate_ceil(RatePpm(1)), Units(1));
+        assert_eq!(Units(1_000_000).times_rate_ceil(RatePpm(1)), Units(1));
+        assert_eq!(Units(1_999_999).times_rate_ceil(RatePpm(-1)), Units(-1));
+        assert_eq!(Units(0).times_rate_ceil(RatePpm(500)), Units(0));
+    }
+
+    #[test]
+    fn floor_rounds_down_for_negative_products() {
+        assert_eq!(Units(1_500_000).times_rate_floor(RatePpm(-1)), Units(-2));
+        assert_eq!(Units(1_500_000).times_rate_floor(RatePpm(1)), Units(1));
+    }
+}

@@ -1,0 +1,148 @@
+//! Shared fixtures for the engine tests: the default configuration's instruments and accounts,
+//! a sequencer stand-in that stamps commands, and order builders.
+#![allow(dead_code)]
+
+use exchange::config::Config;
+use exchange::engine::{
+    AccountId, Asset, Command, Engine, EngineLimits, Event, InstrumentId, NewOrder, OrdType,
+    PriceTicks, QtyLots, Side, StpMode, TimeInForce, Units, VecSink,
+};
+
+pub const BTC_USD: InstrumentId = InstrumentId(0);
+pub const ETH_USD: InstrumentId = InstrumentId(1);
+pub const BTC_PERP: InstrumentId = InstrumentId(2);
+pub const MM1: AccountId = AccountId(1);
+pub const MM2: AccountId = AccountId(2);
+pub const AFF1: AccountId = AccountId(3);
+pub const RETAIL1: AccountId = AccountId(4);
+
+/// BTC-USD reference price in ticks (100,000 USD at 0.1 USD a tick).
+pub const REF: i64 = 1_000_000;
+
+/// An engine on the default configuration, stamping commands like the sequencer.
+pub struct Harness {
+    pub engine: Engine,
+    pub seq: u64,
+    pub time_ns: u64,
+    pub sink: VecSink,
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        Harness::with_limits(EngineLimits {
+            max_orders: 10_000,
+            max_levels_per_book: 10_000,
+            ..Config::default_config().engine_limits()
+        })
+    }
+
+    pub fn with_limits(limits: EngineLimits) -> Harness {
+        let config = Config::default_config();
+        let engine = Engine::new(config.instrument_specs().unwrap(), limits).unwrap();
+        let mut harness = Harness {
+            engine,
+            seq: 0,
+            time_ns: 1_000_000_000,
+            sink: VecSink {
+                events: Vec::with_capacity(1024),
+            },
+        };
+        for command in config.bootstrap_commands().unwrap() {
+            harness.apply(Command::Admin(command));
+        }
+        harness
+    }
+
+    /// Applies `command` one nanosecond after the previous one; returns its events.
+    pub fn apply(&mut self, command: Command) -> Vec<Event> {
+        self.seq += 1;
+        self.time_ns += 1;
+        self.sink.events.clear();
+        self.engine
+            .apply(self.seq, self.time_ns, &command, &mut self.sink);
+        self.sink.events.clone()
+    }
+
+    pub fn at(&mut self, time_ns: u64, command: Command) -> Vec<Event> {
+        self.time_ns = time_ns - 1;
+        self.apply(command)
+    }
+
+    /// Applies `command` at the current engine time (so a no-op leaves the digest unchanged).
+    pub fn apply_now(&mut self, command: Command) -> Vec<Event> {
+        self.time_ns -= 1;
+        self.apply(command)
+    }
+
+    pub fn place(&mut self, order: NewOrder) -> Vec<Event> {
+        self.apply(Command::NewOrder(order))
+    }
+
+    pub fn free(&self, account: AccountId, asset: Asset) -> Units {
+        self.engine.account(account).unwrap().balance(asset).free
+    }
+
+    pub fn held(&self, account: AccountId, asset: Asset) -> Units {
+        self.engine.account(account).unwrap().balance(asset).held
+    }
+}
+
+/// A GTC limit order on BTC-USD with `cl_ord_id`.
+pub fn limit(account: AccountId, side: Side, price: i64, qty: i64, cl_ord_id: u64) -> NewOrder {
+    NewOrder {
+        account,
+        instrument: BTC_USD,
+        cl_ord_id,
+        side,
+        ord_type: OrdType::Limit,
+        tif: TimeInForce::Gtc,
+        price: PriceTicks(price),
+        qty: QtyLots(qty),
+        expire_ns: 0,
+        flags: 0,
+        stp: StpMode::CancelResting,
+    }
+}
+
+pub fn with_tif(order: NewOrder, tif: TimeInForce) -> NewOrder {
+    NewOrder { tif, ..order }
+}
+
+pub fn market(account: AccountId, side: Side, qty: i64, cl_ord_id: u64) -> NewOrder {
+    NewOrder {
+        ord_type: OrdType::Market,
+        tif: TimeInForce::Ioc,
+        price: PriceTicks(0),
+        ..limit(account, side, 0, qty, cl_ord_id)
+    }
+}
+
+/// The reject reason in `events`, if the command was rejected.
+pub fn rejected(events: &[Event]) -> Option<exchange::engine::RejectReason> {
+    events.iter().find_map(|e| match e {
+        Event::Rejected { reason, .. } => Some(*reason),
+        Event::CancelRejected { reason, .. } => Some(*reason),
+        Event::AdminRejected { reason, .. } => Some(*reason),
+        _ => None,
+    })
+}
+
+pub fn fills(events: &[Event]) -> Vec<exchange::engine::event::Fill> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Fill(fill) => Some(*fill),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn order_id(events: &[Event]) -> exchange::engine::OrderId {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Accepted { order, .. } => Some(*order),
+            _ => None,
+        })
+        .expect("order accepted")
+}
