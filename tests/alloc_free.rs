@@ -1,0 +1,157 @@
+//! The engine allocates nothing per command after warm-up: a counting global allocator
+//! watches a long mixed stream (every order type, amends, cancels, expiries, rejects).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::*;
+use exchange::engine::{
+    event::CountingSink, Amend, Cancel, Command, MassCancel, NewOrder, OrdType, OrderRef,
+    PriceTicks, QtyLots, Side, StpMode, TimeInForce,
+};
+
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts calls.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// xorshift64*: a tiny deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn random_command(rng: &mut Rng, now_ns: u64) -> Command {
+    let account = [MM1, MM2, AFF1, RETAIL1][rng.below(4) as usize];
+    let cl_ord_id = 1 + rng.below(2_000);
+    let side = if rng.below(2) == 0 {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
+    // Buys mostly below and sells mostly above the reference, overlapping near it.
+    let base = if side == Side::Buy {
+        REF - 60
+    } else {
+        REF - 10
+    };
+    let price = PriceTicks(base + rng.below(70) as i64);
+    let qty = QtyLots(1 + rng.below(50) as i64);
+    match rng.below(200) {
+        0..=99 => {
+            let tif = [
+                TimeInForce::Gtc,
+                TimeInForce::Ioc,
+                TimeInForce::Fok,
+                TimeInForce::Gtd,
+            ][rng.below(4) as usize];
+            let ord_type = if rng.below(10) == 0 {
+                OrdType::Market
+            } else {
+                OrdType::Limit
+            };
+            Command::NewOrder(NewOrder {
+                account,
+                instrument: BTC_USD,
+                cl_ord_id,
+                side,
+                ord_type,
+                tif,
+                price: if ord_type == OrdType::Market {
+                    PriceTicks(0)
+                } else {
+                    price
+                },
+                qty,
+                expire_ns: now_ns + rng.below(5_000),
+                flags: 0,
+                stp: StpMode::CancelResting,
+            })
+        }
+        100..=139 => Command::Cancel(Cancel {
+            account,
+            order: OrderRef::ClOrdId(cl_ord_id),
+            cl_ord_id: 0,
+        }),
+        140..=198 => Command::Amend(Amend {
+            account,
+            order: OrderRef::ClOrdId(cl_ord_id),
+            cl_ord_id: 0,
+            qty,
+            price,
+        }),
+        _ => Command::MassCancel(MassCancel {
+            account,
+            instrument: Some(BTC_USD),
+            side: None,
+            cl_ord_id: 0,
+        }),
+    }
+}
+
+#[test]
+fn zero_allocations_per_command_after_warm_up() {
+    let mut h = Harness::new();
+    let mut rng = Rng(0x5EED);
+    let mut sink = CountingSink::default();
+    let mut seq = h.seq;
+    let mut time_ns = h.time_ns;
+    let mut run = |h: &mut Harness, sink: &mut CountingSink, count: u64| {
+        for _ in 0..count {
+            seq += 1;
+            time_ns += 3;
+            let command = random_command(&mut rng, time_ns);
+            h.engine.apply(seq, time_ns, &command, sink);
+        }
+    };
+    run(&mut h, &mut sink, 50_000);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let events_before = sink.count;
+    run(&mut h, &mut sink, 200_000);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let events = sink.count - events_before;
+    assert!(
+        events > 200_000,
+        "the stream did real work: {events} events"
+    );
+    let live = h.engine.live_orders();
+    assert!(live > 20, "orders rest in the book: {live}");
+    assert_eq!(
+        allocations, 0,
+        "allocations during 200k commands after warm-up"
+    );
+}
