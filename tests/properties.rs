@@ -187,4 +187,32 @@ proptest! {
         };
         prop_assert_eq!(run(&commands), run(&commands));
     }
+
+    #[test]
+    fn snapshot_restore_continues_identically(
+        before in prop::collection::vec(command(), 1..200),
+        after in prop::collection::vec(command(), 1..100),
+    ) {
+        let mut h = Harness::new();
+        for command in &before {
+            h.apply(*command);
+        }
+        let mut bytes = Vec::new();
+        h.engine.snapshot(&mut bytes);
+        let config = exchange::config::Config::default_config();
+        let restored = exchange::engine::Engine::restore(
+            config.instrument_specs().unwrap(),
+            *h.engine.limits(),
+            &bytes,
+        )
+        .unwrap();
+        prop_assert_eq!(restored.digest(), h.engine.digest());
+        let mut twin = Harness { engine: restored, seq: h.seq, time_ns: h.time_ns, sink: Default::default() };
+        for command in &after {
+            let a = h.apply(*command);
+            let b = twin.apply(*command);
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(h.engine.digest(), twin.engine.digest());
+        }
+    }
 }

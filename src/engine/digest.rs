@@ -76,6 +76,13 @@ impl Engine {
         }
         for account in self.accounts() {
             hash_account(&mut d, account);
+            // The list order decides the order of mass-cancel events, so it is state.
+            let mut slot = account.orders_head;
+            while slot != NIL {
+                let order = self.pool.get(slot);
+                d.word(order.id.0);
+                slot = order.acc_next;
+            }
         }
         for asset in Asset::ALL {
             d.signed(self.fees(asset).0);

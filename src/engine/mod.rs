@@ -17,6 +17,7 @@ pub mod instrument;
 mod matching;
 pub mod order;
 pub mod reject;
+pub mod snapshot;
 pub mod spot;
 pub mod state;
 pub mod types;
