@@ -100,6 +100,10 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![10 => new_order, 3 => cancel, 4 => amend, 1 => mass, 1 => Just(Command::Tick)]
 }
 
+fn commands(max: usize) -> impl Strategy<Value = Vec<Command>> {
+    prop::collection::vec(command(), 1..max)
+}
+
 /// Checks that the book is uncrossed and its levels agree with the resting orders.
 fn assert_book_sound(h: &Harness) {
     let book = &h.engine.instrument(BTC_USD).unwrap().book;
@@ -116,7 +120,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn book_never_crossed_and_money_conserved(commands in prop::collection::vec(command(), 1..300)) {
+    fn book_never_crossed_and_money_conserved(commands in commands(300)) {
         let mut h = Harness::new();
         let start = holdings(&h);
         for command in commands {
@@ -143,7 +147,7 @@ proptest! {
     }
 
     #[test]
-    fn fills_respect_price_then_time_priority(commands in prop::collection::vec(command(), 1..300)) {
+    fn fills_respect_price_then_time_priority(commands in commands(300)) {
         let mut h = Harness::new();
         // Queue-entry order of every resting order: `Rested` is emitted exactly when an order
         // joins the back of a queue, new or re-queued by an amend that lost priority.
@@ -207,7 +211,8 @@ proptest! {
         )
         .unwrap();
         prop_assert_eq!(restored.digest(), h.engine.digest());
-        let mut twin = Harness { engine: restored, seq: h.seq, time_ns: h.time_ns, sink: Default::default() };
+        let sink = Default::default();
+        let mut twin = Harness { engine: restored, seq: h.seq, time_ns: h.time_ns, sink };
         for command in &after {
             let a = h.apply(*command);
             let b = twin.apply(*command);

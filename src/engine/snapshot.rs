@@ -28,7 +28,10 @@ pub enum SnapshotError {
     Magic { found: u64 },
     #[error("snapshot format version {found}, this build reads {VERSION}")]
     Version { found: u32 },
-    #[error("snapshot was taken with other instruments or limits (fingerprint {found:#x}, configured {expected:#x})")]
+    #[error(
+        "snapshot was taken with other instruments or limits \
+         (fingerprint {found:#x}, configured {expected:#x})"
+    )]
     Fingerprint { found: u64, expected: u64 },
     #[error("snapshot holds an invalid {what} ({value})")]
     Invalid { what: &'static str, value: u64 },
