@@ -1,0 +1,9 @@
+//! Segments: preallocated files holding a header and then records.
+
+mod create;
+mod header;
+mod name;
+
+pub(crate) use create::{create_segment, fsync_dir, map_read, map_write, open_rw};
+pub use header::{SegmentHeader, FORMAT_VERSION, SEGMENT_HEADER_LEN};
+pub use name::{list_segments, parse_segment_file_name, segment_file_name, SegmentEntry};

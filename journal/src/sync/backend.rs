@@ -1,0 +1,42 @@
+//! The swappable concept: something that makes a file's written data durable.
+
+use std::fs::File;
+use std::io;
+
+/// Which mechanism performs the data syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncBackendKind {
+    /// `IORING_OP_FSYNC` with `IORING_FSYNC_DATASYNC` through io_uring.
+    IoUring,
+    /// The `fdatasync(2)` system call.
+    Fdatasync,
+}
+
+impl SyncBackendKind {
+    /// A short stable name for logs and JSON.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IoUring => "io_uring",
+            Self::Fdatasync => "fdatasync",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncBackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Flushes a file's dirty data (including pages dirtied through a shared mapping) to storage.
+pub trait SyncBackend: Send {
+    /// Which mechanism this is.
+    fn kind(&self) -> SyncBackendKind;
+
+    /// Blocks until the data of `file` written so far is durable.
+    ///
+    /// # Errors
+    /// The operating system's error; after a failure the data's fate is unknown.
+    fn sync_data(&mut self, file: &File) -> io::Result<()>;
+}

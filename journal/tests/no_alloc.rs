@@ -1,0 +1,69 @@
+//! The append path allocates nothing once the writer is open.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use journal::{Durability, JournalOptions, JournalWriter, Prefault, RecordHeader};
+
+struct Counting;
+
+thread_local! {
+    // Counted per thread: the writer's helper threads (syncer, prefaulter) and the test
+    // harness may allocate concurrently; only the appending thread matters here.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+// SAFETY: delegates every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn append_does_not_allocate() {
+    let dir = std::env::temp_dir().join(format!("jt-noalloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = JournalOptions {
+        segment_size_bytes: 64 << 20,
+        durability: Durability::None,
+        prefault: Prefault::Inline,
+        ..JournalOptions::default()
+    };
+    let (mut w, _) = JournalWriter::open(&dir, opts).expect("open");
+    let payload = [0xABu8; 64];
+    let before = allocations();
+    for seq in 1..=200_000u64 {
+        let h = RecordHeader {
+            seq,
+            time_ns: seq,
+            kind: 1,
+            flags: 0,
+            source: 3,
+        };
+        w.append(&h, &payload).expect("append");
+    }
+    let after = allocations();
+    drop(w);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        after - before,
+        0,
+        "appends allocated {} times",
+        after - before
+    );
+}

@@ -1,0 +1,130 @@
+//! Reading: seeking, tailing a live writer, verifying.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{
+    append_range, header, payload, record_offsets, segment_paths, small_options, TestDir,
+};
+use journal::{JournalError, JournalReader, JournalWriter};
+
+#[test]
+fn seek_starts_at_the_requested_seq_across_segments() {
+    let dir = TestDir::new("seek");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 700);
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    for start in [1, 2, 250, 699, 700] {
+        r.seek(start).expect("seek");
+        let rec = r.next().expect("read").expect("record");
+        assert_eq!(rec.header.seq, start);
+    }
+    r.seek(701).expect("seek past end");
+    assert!(r.next().expect("read").is_none());
+    append_range(&mut w, 701, 702);
+    assert_eq!(r.next().expect("read").map(|rec| rec.header.seq), Some(701));
+}
+
+#[test]
+fn reader_on_empty_directory_waits_for_the_first_segment() {
+    let dir = TestDir::new("emptyread");
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    assert!(r.next().expect("read").is_none());
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 1);
+    assert_eq!(r.next().expect("read").map(|rec| rec.header.seq), Some(1));
+}
+
+#[test]
+fn reader_on_missing_directory_is_an_error() {
+    let dir = TestDir::new("missing");
+    let err = JournalReader::open(dir.path().join("nope")).expect_err("missing");
+    assert!(
+        matches!(err, JournalError::MissingDirectory { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn reader_tails_a_writer_in_another_thread_across_roll_overs() {
+    const LAST: u64 = 3000;
+    let dir = TestDir::new("tail");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    let path = dir.path().to_path_buf();
+    let reader = std::thread::spawn(move || {
+        let mut r = JournalReader::open(&path).expect("reader");
+        let mut next = 1;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while next <= LAST {
+            assert!(Instant::now() < deadline, "reader stuck at seq {next}");
+            match r.next().expect("no damage while tailing") {
+                Some(rec) => {
+                    assert_eq!(rec.header, header(next));
+                    assert_eq!(rec.payload, payload(next).as_slice());
+                    next += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+    });
+    for seq in 1..=LAST {
+        w.append(&header(seq), &payload(seq)).expect("append");
+        if seq % 64 == 0 {
+            std::thread::yield_now();
+        }
+    }
+    reader
+        .join()
+        .expect("reader thread saw every record in order");
+    assert!(
+        segment_paths(dir.path()).len() > 5,
+        "the reader crossed roll-overs"
+    );
+}
+
+#[test]
+fn bad_crc_at_the_tail_is_reported_as_suspect_not_error() {
+    let dir = TestDir::new("suspect");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 5);
+    drop(w);
+    let seg = segment_paths(dir.path())[0].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let last = *record_offsets(&bytes).last().expect("records");
+    bytes[last + 20] ^= 1;
+    std::fs::write(&seg, &bytes).expect("write back");
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    for _ in 1..=4 {
+        assert!(r.next().expect("read").is_some());
+    }
+    assert!(r.next().expect("tail damage may be in flight").is_none());
+    let d = r.suspect_damage().expect("suspect reported");
+    assert_eq!((d.seq, d.offset), (5, last as u64));
+}
+
+#[test]
+fn verify_names_segment_offset_and_seq_of_first_damage() {
+    let dir = TestDir::new("verify");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 500);
+    drop(w);
+    let clean = journal::verify(dir.path()).expect("verify");
+    assert_eq!(
+        (clean.records, clean.first_seq, clean.last_seq),
+        (500, Some(1), Some(500))
+    );
+    assert_eq!(clean.damage, None);
+
+    let seg = segment_paths(dir.path())[1].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let off = record_offsets(&bytes)[3];
+    let seq = u64::from_le_bytes(bytes[off + 8..off + 16].try_into().expect("8"));
+    bytes[off + 45] ^= 0x55;
+    std::fs::write(&seg, &bytes).expect("write back");
+    let report = journal::verify(dir.path()).expect("verify");
+    let d = report.damage.expect("damage found");
+    assert_eq!((d.segment.clone(), d.offset, d.seq), (seg, off as u64, seq));
+    assert!(d.reason.contains("crc32c"), "{}", d.reason);
+    assert_eq!(report.last_seq, Some(seq - 1));
+}
