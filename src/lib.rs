@@ -1,1 +1,3 @@
 //! A regulated-grade BTC/ETH exchange core.
+
+pub mod protocol;
