@@ -42,6 +42,8 @@ impl Engine {
             filled: order.filled,
             reason,
             was_resting,
+            tif: order.tif,
+            market: order.flags & flags::MARKET != 0,
         });
         self.forget_order(slot);
     }
@@ -259,6 +261,7 @@ impl Engine {
             open: now.open,
             filled: now.filled,
             priority_kept: keeps_place,
+            tif: now.tif,
         });
         if !keeps_place {
             let remainder = self.match_order(slot, sink);

@@ -32,6 +32,10 @@ pub struct Fill {
     pub price: PriceTicks,
     pub qty: QtyLots,
     pub taker_side: Side,
+    /// The taker entered as a market order.
+    pub taker_market: bool,
+    pub taker_tif: TimeInForce,
+    pub maker_tif: TimeInForce,
     pub maker_order: OrderId,
     pub maker_cl_ord_id: u64,
     pub maker_account: AccountId,
@@ -58,6 +62,7 @@ pub enum Event {
         instrument: InstrumentId,
         side: Side,
         tif: TimeInForce,
+        market: bool,
         price: PriceTicks,
         qty: QtyLots,
     },
@@ -89,6 +94,8 @@ pub enum Event {
         filled: QtyLots,
         reason: CancelReason,
         was_resting: bool,
+        tif: TimeInForce,
+        market: bool,
     },
     /// An amend took effect (ExecType Replaced). With `priority_kept` the order stayed in
     /// place with less quantity; otherwise it left its level and re-entered at `price`.
@@ -105,6 +112,7 @@ pub enum Event {
         open: QtyLots,
         filled: QtyLots,
         priority_kept: bool,
+        tif: TimeInForce,
     },
     /// A cancel or amend was refused (FIX OrderCancelReject).
     CancelRejected {

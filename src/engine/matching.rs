@@ -9,7 +9,7 @@
 //! 4. Stop when the taker is complete or nothing crosses any more.
 
 use super::event::{CancelReason, Event, EventSink, Fill};
-use super::order::{Side, StpMode};
+use super::order::{flags, Side, StpMode};
 use super::spot::{crosses, is_self_trade, Remainder};
 use super::state::Engine;
 use super::types::{PriceTicks, QtyLots, Units};
@@ -84,6 +84,9 @@ impl Engine {
             price,
             qty,
             taker_side: taker.side,
+            taker_market: taker.flags & flags::MARKET != 0,
+            taker_tif: taker.tif,
+            maker_tif: maker.tif,
             maker_order: maker.id,
             maker_cl_ord_id: maker.cl_ord_id,
             maker_account: maker.account,

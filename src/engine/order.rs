@@ -74,6 +74,8 @@ pub mod flags {
     pub const REDUCE_ONLY: u8 = 2;
     /// Covered by market maker protection.
     pub const MMP: u8 = 4;
+    /// Internal: entered as a market order (never set by a client).
+    pub const MARKET: u8 = 0x40;
     /// Internal: the order's GTD expiry is queued (never set by a client).
     pub const EXPIRY_SCHEDULED: u8 = 0x80;
     /// The bits a client may set.

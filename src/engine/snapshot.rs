@@ -363,7 +363,7 @@ fn read_order(r: &mut Reader) -> Result<Order, SnapshotError> {
         instrument,
         side,
         tif,
-        flags: order_flags & (flags::CLIENT_MASK | flags::EXPIRY_SCHEDULED),
+        flags: order_flags & (flags::CLIENT_MASK | flags::EXPIRY_SCHEDULED | flags::MARKET),
         stp,
         owner_group: r.u64()? as u32,
         price: PriceTicks(r.i64()?),

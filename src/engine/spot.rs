@@ -41,6 +41,7 @@ impl Engine {
             instrument: cmd.instrument,
             side: cmd.side,
             tif: cmd.tif,
+            market: cmd.ord_type == OrdType::Market,
             price: limit,
             qty: cmd.qty,
         });
@@ -196,7 +197,8 @@ impl Engine {
             } else {
                 cmd.tif
             },
-            flags: cmd.flags & flags::CLIENT_MASK,
+            flags: (cmd.flags & flags::CLIENT_MASK)
+                | if cmd.ord_type == OrdType::Market { flags::MARKET } else { 0 },
             stp: cmd.stp,
             owner_group,
             price: limit,
