@@ -35,6 +35,8 @@ pub struct Fill {
     /// The taker entered as a market order.
     pub taker_market: bool,
     pub taker_tif: TimeInForce,
+    /// The taker's limit (or protection) price.
+    pub taker_price: PriceTicks,
     pub maker_tif: TimeInForce,
     pub maker_order: OrderId,
     pub maker_cl_ord_id: u64,

@@ -86,6 +86,7 @@ impl Engine {
             taker_side: taker.side,
             taker_market: taker.flags & flags::MARKET != 0,
             taker_tif: taker.tif,
+            taker_price: taker.price,
             maker_tif: maker.tif,
             maker_order: maker.id,
             maker_cl_ord_id: maker.cl_ord_id,

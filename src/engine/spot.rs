@@ -198,7 +198,11 @@ impl Engine {
                 cmd.tif
             },
             flags: (cmd.flags & flags::CLIENT_MASK)
-                | if cmd.ord_type == OrdType::Market { flags::MARKET } else { 0 },
+                | if cmd.ord_type == OrdType::Market {
+                    flags::MARKET
+                } else {
+                    0
+                },
             stp: cmd.stp,
             owner_group,
             price: limit,

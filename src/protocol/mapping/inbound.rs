@@ -1,0 +1,326 @@
+//! Decoded application and admin messages → engine commands.
+
+use crate::engine::account::{AccountAttrs, ClientClass};
+use crate::engine::command::{AdminCommand, Amend, Cancel, Command, MassCancel, NewOrder};
+use crate::engine::event::Event;
+use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
+use crate::engine::reject::RejectReason;
+use crate::engine::state::{Engine, InstrumentState};
+use crate::engine::{AccountId, Asset, InstrumentId, OrderId, OrderRef, PriceTicks, Units};
+use crate::protocol::codec as wire;
+use crate::protocol::codec::Inbound;
+
+/// What an inbound application message becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Translated {
+    /// A command for the engine.
+    Command(Command),
+    /// Refused before reaching the engine (off tick, unknown instrument...): the reject to
+    /// report. Deterministic, so replay refuses it again.
+    Refused(Event),
+    /// A read-only request answered from the current state.
+    Query(Query),
+}
+
+/// Read-only requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    Positions { request_id: u64, account: AccountId },
+    Collateral { request_id: u64, account: AccountId },
+}
+
+/// Translates one decoded message from a session bound to `account`. `operator` sessions may
+/// send admin messages. Returns `None` for session-layer (FIXP) messages and for messages only
+/// the venue sends.
+pub fn translate(
+    account: AccountId,
+    operator: bool,
+    message: &Inbound<'_>,
+    engine: &Engine,
+) -> Option<Translated> {
+    let translated = match message {
+        Inbound::NewOrderSingle(view) => new_order(account, &view.to_plain(), engine),
+        Inbound::OrderCancelRequest(view) => {
+            let m = view.to_plain();
+            let order = order_ref(m.order_id, m.orig_cl_ord_id);
+            Translated::Command(Command::Cancel(Cancel {
+                account,
+                order,
+                cl_ord_id: m.cl_ord_id,
+            }))
+        }
+        Inbound::OrderCancelReplaceRequest(view) => amend(account, &view.to_plain(), engine),
+        Inbound::OrderMassCancelRequest(view) => mass_cancel(account, &view.to_plain(), engine),
+        Inbound::RequestForPositions(view) => {
+            let request_id = view.to_plain().pos_req_id;
+            Translated::Query(Query::Positions {
+                request_id,
+                account,
+            })
+        }
+        Inbound::CollateralInquiry(view) => {
+            let request_id = view.to_plain().coll_inquiry_id;
+            Translated::Query(Query::Collateral {
+                request_id,
+                account,
+            })
+        }
+        Inbound::AccountSetup(_)
+        | Inbound::FundsTransfer(_)
+        | Inbound::SecurityStatusUpdate(_)
+        | Inbound::CollateralValueUpdate(_)
+        | Inbound::IndexConstituents(_)
+        | Inbound::RiskParameterUpdate(_) => admin(account, operator, message, engine),
+        _ => return None,
+    };
+    Some(translated)
+}
+
+fn order_ref(order_id: Option<u64>, orig_cl_ord_id: u64) -> OrderRef {
+    match order_id {
+        Some(id) => OrderRef::Id(OrderId(id)),
+        None => OrderRef::ClOrdId(orig_cl_ord_id),
+    }
+}
+
+fn instrument_of(engine: &Engine, security_id: i32) -> Result<&InstrumentState, RejectReason> {
+    engine
+        .instrument_by_security_id(security_id)
+        .ok_or(RejectReason::UnknownInstrument)
+}
+
+fn new_order(account: AccountId, m: &wire::NewOrderSingle, engine: &Engine) -> Translated {
+    let refuse = |instrument, reason| {
+        Translated::Refused(Event::Rejected {
+            cl_ord_id: m.cl_ord_id,
+            account,
+            instrument,
+            reason,
+        })
+    };
+    let inst = match instrument_of(engine, m.security_id) {
+        Ok(inst) => inst,
+        Err(reason) => return refuse(InstrumentId(u16::MAX), reason),
+    };
+    let id = inst.spec.id;
+    let ord_type = match m.ord_type {
+        wire::OrdType::Market => OrdType::Market,
+        wire::OrdType::Limit => OrdType::Limit,
+    };
+    let price = match (ord_type, m.price) {
+        (OrdType::Limit, None) => return refuse(id, RejectReason::MissingPrice),
+        (OrdType::Market, None) => PriceTicks(0),
+        (_, Some(price)) => match inst.spec.price_to_ticks(price) {
+            Ok(ticks) => ticks,
+            Err(reason) => return refuse(id, reason),
+        },
+    };
+    let qty = match inst.spec.qty_to_lots(m.order_qty) {
+        Ok(lots) => lots,
+        Err(reason) => return refuse(id, reason),
+    };
+    let tif = time_in_force(m.time_in_force);
+    let expire_ns = match (tif, m.expire_time) {
+        (TimeInForce::Gtd, None) => return refuse(id, RejectReason::ExpireTimeInPast),
+        (_, expire) => expire.unwrap_or(0),
+    };
+    let mut order_flags = 0;
+    if m.exec_inst.post_only() {
+        order_flags |= flags::POST_ONLY;
+    }
+    if m.exec_inst.reduce_only() {
+        order_flags |= flags::REDUCE_ONLY;
+    }
+    if m.exec_inst.mmp() {
+        order_flags |= flags::MMP;
+    }
+    Translated::Command(Command::NewOrder(NewOrder {
+        account,
+        instrument: id,
+        cl_ord_id: m.cl_ord_id,
+        side: side(m.side),
+        ord_type,
+        tif,
+        price,
+        qty,
+        expire_ns,
+        flags: order_flags,
+        stp: stp(m.self_match_prevention_instruction),
+    }))
+}
+
+fn amend(account: AccountId, m: &wire::OrderCancelReplaceRequest, engine: &Engine) -> Translated {
+    let refuse = |reason| {
+        Translated::Refused(Event::CancelRejected {
+            cl_ord_id: m.cl_ord_id,
+            account,
+            reason,
+            is_amend: true,
+        })
+    };
+    let inst = match instrument_of(engine, m.security_id) {
+        Ok(inst) => inst,
+        Err(reason) => return refuse(reason),
+    };
+    let price = match inst.spec.price_to_ticks(m.price) {
+        Ok(price) => price,
+        Err(reason) => return refuse(reason),
+    };
+    // The new total quantity may be below the instrument minimum only if it is rejected by the
+    // engine for being at or below the filled quantity; convert off-lot here.
+    let qty = match inst.spec.qty_to_lots(m.order_qty) {
+        Ok(qty) => qty,
+        Err(reason) => return refuse(reason),
+    };
+    Translated::Command(Command::Amend(Amend {
+        account,
+        order: order_ref(m.order_id, m.orig_cl_ord_id),
+        cl_ord_id: m.cl_ord_id,
+        qty,
+        price,
+    }))
+}
+
+fn mass_cancel(
+    account: AccountId,
+    m: &wire::OrderMassCancelRequest,
+    engine: &Engine,
+) -> Translated {
+    let instrument = match (m.mass_cancel_request_type, m.security_id) {
+        (wire::MassCancelRequestType::CancelAllOrders, _) => None,
+        (wire::MassCancelRequestType::CancelOrdersForSecurity, Some(security_id)) => {
+            match instrument_of(engine, security_id) {
+                Ok(inst) => Some(inst.spec.id),
+                Err(reason) => {
+                    let cl_ord_id = m.cl_ord_id;
+                    let event = Event::CancelRejected {
+                        cl_ord_id,
+                        account,
+                        reason,
+                        is_amend: false,
+                    };
+                    return Translated::Refused(event);
+                }
+            }
+        }
+        (wire::MassCancelRequestType::CancelOrdersForSecurity, None) => {
+            let reason = RejectReason::UnknownInstrument;
+            let cl_ord_id = m.cl_ord_id;
+            let event = Event::CancelRejected {
+                cl_ord_id,
+                account,
+                reason,
+                is_amend: false,
+            };
+            return Translated::Refused(event);
+        }
+    };
+    Translated::Command(Command::MassCancel(MassCancel {
+        account,
+        instrument,
+        side: m.side.map(side),
+        cl_ord_id: m.cl_ord_id,
+    }))
+}
+
+fn admin(account: AccountId, operator: bool, message: &Inbound<'_>, engine: &Engine) -> Translated {
+    let refuse = |account, reason| Translated::Refused(Event::AdminRejected { account, reason });
+    if !operator {
+        return refuse(account, RejectReason::NotOperator);
+    }
+    let command = match message {
+        Inbound::AccountSetup(view) => {
+            let m = view.to_plain();
+            let Ok(target) = u32::try_from(m.account).map(AccountId) else {
+                return refuse(account, RejectReason::UnknownAccount);
+            };
+            let attrs = AccountAttrs {
+                client_class: match m.client_class {
+                    wire::ClientClass::Retail => ClientClass::Retail,
+                    wire::ClientClass::Professional => ClientClass::Professional,
+                },
+                derivatives_knowledge: m.derivatives_knowledge == wire::BooleanFlag::True,
+                risk_disclosure_version_acked: m.risk_disclosure_version_acked as u32,
+                securities_margin_client: m.securities_margin_client == wire::BooleanFlag::True,
+                credit_limit_usd: Units(m.credit_limit_usd),
+                affiliate_mm: m.affiliate_mm == wire::BooleanFlag::True,
+                owner_group: m.owner_group,
+                blocked: engine.account(target).is_some_and(|a| a.attrs.blocked),
+            };
+            match engine.account(target) {
+                Some(_) => AdminCommand::SetAccountAttrs {
+                    account: target,
+                    attrs,
+                },
+                None => AdminCommand::CreateAccount {
+                    account: target,
+                    attrs,
+                },
+            }
+        }
+        Inbound::FundsTransfer(view) => {
+            let m = view.to_plain();
+            let Ok(target) = u32::try_from(m.account).map(AccountId) else {
+                return refuse(account, RejectReason::UnknownAccount);
+            };
+            let asset = match m.currency {
+                wire::Asset::Usd => Asset::Usd,
+                wire::Asset::Btc => Asset::Btc,
+                wire::Asset::Eth => Asset::Eth,
+            };
+            let amount = Units(m.transfer_amount);
+            match m.transfer_type {
+                wire::TransferType::Deposit => AdminCommand::Deposit {
+                    account: target,
+                    asset,
+                    amount,
+                },
+                wire::TransferType::Withdrawal => AdminCommand::Withdraw {
+                    account: target,
+                    asset,
+                    amount,
+                },
+            }
+        }
+        Inbound::SecurityStatusUpdate(view) => {
+            let m = view.to_plain();
+            let instrument = match instrument_of(engine, m.security_id) {
+                Ok(inst) => inst.spec.id,
+                Err(reason) => return refuse(account, reason),
+            };
+            match m.security_trading_status {
+                wire::SecurityTradingStatus::TradingHalt => AdminCommand::Halt { instrument },
+                wire::SecurityTradingStatus::ReadyToTrade => AdminCommand::Resume { instrument },
+            }
+        }
+        // Collateral values, index constituents and risk parameters arrive with the perpetual
+        // and margin engines.
+        _ => return refuse(account, RejectReason::Unsupported),
+    };
+    Translated::Command(Command::Admin(command))
+}
+
+fn side(side: wire::Side) -> Side {
+    match side {
+        wire::Side::Buy => Side::Buy,
+        wire::Side::Sell => Side::Sell,
+    }
+}
+
+fn time_in_force(tif: wire::TimeInForce) -> TimeInForce {
+    match tif {
+        wire::TimeInForce::Day => TimeInForce::Day,
+        wire::TimeInForce::GoodTillCancel => TimeInForce::Gtc,
+        wire::TimeInForce::ImmediateOrCancel => TimeInForce::Ioc,
+        wire::TimeInForce::FillOrKill => TimeInForce::Fok,
+        wire::TimeInForce::GoodTillDate => TimeInForce::Gtd,
+    }
+}
+
+fn stp(instruction: Option<wire::SelfMatchPreventionInstruction>) -> StpMode {
+    match instruction {
+        None | Some(wire::SelfMatchPreventionInstruction::CancelResting) => StpMode::CancelResting,
+        Some(wire::SelfMatchPreventionInstruction::CancelAggressor) => StpMode::CancelAggressor,
+        Some(wire::SelfMatchPreventionInstruction::CancelBoth) => StpMode::CancelBoth,
+    }
+}

@@ -1,0 +1,362 @@
+//! Engine events → SBE replies for the sessions of the accounts concerned.
+//!
+//! A fill yields two execution reports (maker and taker); `Rested` yields none (it is for market
+//! data). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs are
+//! `seq << 20 | n` for the n-th report of the command stamped `seq`: unique and reproducible
+//! on replay.
+
+use crate::engine::event::{CancelReason, Event, Fill};
+use crate::engine::order::{Side, TimeInForce};
+use crate::engine::state::Engine;
+use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots};
+use crate::protocol::codec as wire;
+
+/// One message for the sessions of one account (or, for admin replies, the requester).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Execution(wire::ExecutionReport),
+    CancelReject(wire::OrderCancelReject),
+    MassCancelReport(wire::OrderMassCancelReport),
+    AdminAck(wire::AdminAck),
+    AdminReject(wire::AdminReject),
+}
+
+/// What the translation of one command's events needs beyond the events.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplyContext {
+    /// Sequence number and time stamped on the command.
+    pub seq: u64,
+    pub time_ns: u64,
+    /// The account whose session sent the command (admin replies go to it).
+    pub requester: AccountId,
+    /// AdminReqID and template id of an admin request, echoed in its ack or reject.
+    pub admin_req_id: u64,
+    pub admin_template_id: u16,
+    /// Reports produced so far for this command.
+    pub reports: u32,
+}
+
+impl ReplyContext {
+    pub fn new(seq: u64, time_ns: u64, requester: AccountId) -> ReplyContext {
+        ReplyContext {
+            seq,
+            time_ns,
+            requester,
+            admin_req_id: 0,
+            admin_template_id: 0,
+            reports: 0,
+        }
+    }
+
+    fn next_exec_id(&mut self) -> u64 {
+        self.reports += 1;
+        (self.seq << 20) | (self.reports as u64 & 0xF_FFFF)
+    }
+}
+
+/// Calls `deliver(account, reply)` for each reply `event` implies.
+pub fn replies(
+    event: &Event,
+    engine: &Engine,
+    ctx: &mut ReplyContext,
+    mut deliver: impl FnMut(AccountId, Reply),
+) {
+    let px = |instrument: InstrumentId, price: PriceTicks| {
+        engine
+            .instrument(instrument)
+            .map_or(0, |i| i.spec.ticks_to_price(price))
+    };
+    let qty = |instrument: InstrumentId, qty: QtyLots| {
+        engine
+            .instrument(instrument)
+            .map_or(0, |i| i.spec.lots_to_qty(qty))
+    };
+    let security = |instrument: InstrumentId| {
+        engine
+            .instrument(instrument)
+            .map_or(0, |i| i.spec.security_id)
+    };
+    match *event {
+        Event::Accepted {
+            order,
+            cl_ord_id,
+            account,
+            instrument,
+            side,
+            tif,
+            market,
+            price,
+            qty: q,
+        } => {
+            let report = wire::ExecutionReport {
+                order_id: order.0,
+                cl_ord_id,
+                exec_id: ctx.next_exec_id(),
+                price: (!market).then(|| px(instrument, price)),
+                order_qty: qty(instrument, q),
+                leaves_qty: qty(instrument, q),
+                transact_time: ctx.time_ns,
+                security_id: security(instrument),
+                exec_type: wire::ExecType::New,
+                ord_status: wire::OrdStatus::New,
+                side: wire_side(side),
+                ord_type: ord_type(market),
+                time_in_force: wire_tif(tif),
+                ..Default::default()
+            };
+            deliver(account, Reply::Execution(report));
+        }
+        Event::Fill(fill) => {
+            let maker = fill_report(&fill, false, ctx, &px, &qty, security(fill.instrument));
+            deliver(fill.maker_account, Reply::Execution(maker));
+            let taker = fill_report(&fill, true, ctx, &px, &qty, security(fill.instrument));
+            deliver(fill.taker_account, Reply::Execution(taker));
+        }
+        Event::Canceled {
+            order,
+            cl_ord_id,
+            account,
+            instrument,
+            side,
+            price,
+            open,
+            filled,
+            reason,
+            tif,
+            market,
+            ..
+        } => {
+            let expired = reason == CancelReason::Expired;
+            let report = wire::ExecutionReport {
+                order_id: order.0,
+                cl_ord_id,
+                exec_id: ctx.next_exec_id(),
+                price: (!market).then(|| px(instrument, price)),
+                order_qty: qty(instrument, open + filled),
+                cum_qty: qty(instrument, filled),
+                transact_time: ctx.time_ns,
+                security_id: security(instrument),
+                ord_rej_reason: None,
+                exec_type: if expired {
+                    wire::ExecType::Expired
+                } else {
+                    wire::ExecType::Canceled
+                },
+                ord_status: if expired {
+                    wire::OrdStatus::Expired
+                } else {
+                    wire::OrdStatus::Canceled
+                },
+                side: wire_side(side),
+                ord_type: ord_type(market),
+                time_in_force: wire_tif(tif),
+                ..Default::default()
+            };
+            deliver(account, Reply::Execution(report));
+        }
+        Event::Replaced {
+            order,
+            cl_ord_id,
+            orig_cl_ord_id,
+            account,
+            instrument,
+            side,
+            price,
+            open,
+            filled,
+            tif,
+            ..
+        } => {
+            let report = wire::ExecutionReport {
+                order_id: order.0,
+                cl_ord_id,
+                orig_cl_ord_id: Some(orig_cl_ord_id),
+                exec_id: ctx.next_exec_id(),
+                price: Some(px(instrument, price)),
+                order_qty: qty(instrument, open + filled),
+                leaves_qty: qty(instrument, open),
+                cum_qty: qty(instrument, filled),
+                transact_time: ctx.time_ns,
+                security_id: security(instrument),
+                exec_type: wire::ExecType::Replaced,
+                ord_status: if filled.0 > 0 {
+                    wire::OrdStatus::PartiallyFilled
+                } else {
+                    wire::OrdStatus::New
+                },
+                side: wire_side(side),
+                ord_type: wire::OrdType::Limit,
+                time_in_force: wire_tif(tif),
+                ..Default::default()
+            };
+            deliver(account, Reply::Execution(report));
+        }
+        Event::Rejected {
+            cl_ord_id,
+            account,
+            instrument,
+            reason,
+        } => {
+            let report = wire::ExecutionReport {
+                cl_ord_id,
+                exec_id: ctx.next_exec_id(),
+                transact_time: ctx.time_ns,
+                security_id: security(instrument),
+                ord_rej_reason: Some(reason.code()),
+                exec_type: wire::ExecType::Rejected,
+                ord_status: wire::OrdStatus::Rejected,
+                ..Default::default()
+            };
+            deliver(account, Reply::Execution(report));
+        }
+        Event::CancelRejected {
+            cl_ord_id,
+            account,
+            reason,
+            is_amend,
+        } => {
+            let reject = wire::OrderCancelReject {
+                cl_ord_id,
+                transact_time: ctx.time_ns,
+                cxl_rej_reason: reason.code(),
+                cxl_rej_response_to: if is_amend {
+                    wire::CxlRejResponseTo::OrderCancelReplaceRequest
+                } else {
+                    wire::CxlRejResponseTo::OrderCancelRequest
+                },
+                ..Default::default()
+            };
+            deliver(account, Reply::CancelReject(reject));
+        }
+        Event::MassCancelDone {
+            cl_ord_id,
+            account,
+            canceled,
+        } => {
+            let report = wire::OrderMassCancelReport {
+                cl_ord_id,
+                transact_time: ctx.time_ns,
+                total_affected_orders: canceled,
+                mass_cancel_request_type: wire::MassCancelRequestType::CancelAllOrders,
+                mass_cancel_response: wire::MassCancelResponse::CancelAllOrders,
+                ..Default::default()
+            };
+            deliver(account, Reply::MassCancelReport(report));
+        }
+        Event::AccountUpdated { .. }
+        | Event::BalanceChanged { .. }
+        | Event::InstrumentStatus { .. } => {
+            if ctx.admin_template_id != 0 {
+                let ack = wire::AdminAck {
+                    admin_req_id: ctx.admin_req_id,
+                    transact_time: ctx.time_ns,
+                    ref_template_id: ctx.admin_template_id,
+                };
+                deliver(ctx.requester, Reply::AdminAck(ack));
+            }
+        }
+        Event::AdminRejected { reason, .. } => {
+            let reject = wire::AdminReject {
+                admin_req_id: ctx.admin_req_id,
+                transact_time: ctx.time_ns,
+                ref_template_id: ctx.admin_template_id,
+                admin_reject_reason: reason.code(),
+                text: wire::VarData::from_text(reason.text()).unwrap_or_default(),
+            };
+            deliver(ctx.requester, Reply::AdminReject(reject));
+        }
+        Event::Rested { .. } => {}
+    }
+}
+
+fn fill_report(
+    fill: &Fill,
+    taker: bool,
+    ctx: &mut ReplyContext,
+    px: &impl Fn(InstrumentId, PriceTicks) -> i64,
+    qty: &impl Fn(InstrumentId, QtyLots) -> i64,
+    security_id: i32,
+) -> wire::ExecutionReport {
+    let i = fill.instrument;
+    let (order, cl, open, filled, fee, side, tif, market, price) = if taker {
+        let market = fill.taker_market;
+        (
+            fill.taker_order,
+            fill.taker_cl_ord_id,
+            fill.taker_open,
+            fill.taker_filled,
+            fill.taker_fee,
+            fill.taker_side,
+            fill.taker_tif,
+            market,
+            fill.taker_price,
+        )
+    } else {
+        (
+            fill.maker_order,
+            fill.maker_cl_ord_id,
+            fill.maker_open,
+            fill.maker_filled,
+            fill.maker_fee,
+            fill.taker_side.opposite(),
+            fill.maker_tif,
+            false,
+            fill.price,
+        )
+    };
+    wire::ExecutionReport {
+        order_id: order.0,
+        cl_ord_id: cl,
+        exec_id: ctx.next_exec_id(),
+        price: (!market).then(|| px(i, price)),
+        order_qty: qty(i, open + filled),
+        last_px: Some(px(i, fill.price)),
+        last_qty: Some(qty(i, fill.qty)),
+        leaves_qty: qty(i, open),
+        cum_qty: qty(i, filled),
+        commission: fee.0,
+        transact_time: ctx.time_ns,
+        trd_match_id: Some(fill.trade_id),
+        security_id,
+        exec_type: wire::ExecType::Trade,
+        ord_status: if open.0 == 0 {
+            wire::OrdStatus::Filled
+        } else {
+            wire::OrdStatus::PartiallyFilled
+        },
+        side: wire_side(side),
+        ord_type: ord_type(market),
+        time_in_force: wire_tif(tif),
+        aggressor_indicator: Some(if taker {
+            wire::BooleanFlag::True
+        } else {
+            wire::BooleanFlag::False
+        }),
+        ..Default::default()
+    }
+}
+
+fn wire_side(side: Side) -> wire::Side {
+    match side {
+        Side::Buy => wire::Side::Buy,
+        Side::Sell => wire::Side::Sell,
+    }
+}
+
+fn ord_type(market: bool) -> wire::OrdType {
+    if market {
+        wire::OrdType::Market
+    } else {
+        wire::OrdType::Limit
+    }
+}
+
+fn wire_tif(tif: TimeInForce) -> wire::TimeInForce {
+    match tif {
+        TimeInForce::Day => wire::TimeInForce::Day,
+        TimeInForce::Gtc => wire::TimeInForce::GoodTillCancel,
+        TimeInForce::Ioc => wire::TimeInForce::ImmediateOrCancel,
+        TimeInForce::Fok => wire::TimeInForce::FillOrKill,
+        TimeInForce::Gtd => wire::TimeInForce::GoodTillDate,
+    }
+}
