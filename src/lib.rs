@@ -8,3 +8,4 @@
 pub mod config;
 pub mod engine;
 pub mod protocol;
+pub mod sequencer;

@@ -189,6 +189,12 @@ impl Engine {
         }
     }
 
+    /// The earliest time at which a timer (GTD expiry) is due, if any. The sequencer journals a
+    /// timer record when its clock passes it, so expiry does not wait for the next message.
+    pub fn next_timer_ns(&self) -> Option<TimeNs> {
+        self.expiries.peek().map(|Reverse((time_ns, _))| *time_ns)
+    }
+
     /// The engine's time: the latest sequencer stamp applied.
     pub fn now(&self) -> TimeNs {
         self.now

@@ -1,0 +1,192 @@
+//! Applying journal records to the engine: the one code path shared by the live sequencer,
+//! recovery and the `replay` tool, so replay runs exactly what production ran.
+
+use journal::RecordHeader;
+
+use super::record_kind::{RecordKind, FLAG_OPERATOR};
+use crate::engine::command::{Command, MassCancel};
+use crate::engine::event::EventSink;
+use crate::engine::{AccountId, Engine};
+use crate::protocol::codec::{decode, Inbound};
+use crate::protocol::mapping::{translate, Query, Translated};
+
+/// A journal record that cannot be applied: the journal or the configuration is wrong.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CoreError {
+    #[error("record {seq}: unknown record kind {kind}")]
+    UnknownKind { seq: u64, kind: u16 },
+    #[error("record {seq}: payload of {len} bytes is not a valid {what}")]
+    BadPayload {
+        seq: u64,
+        len: usize,
+        what: &'static str,
+    },
+    #[error(
+        "record {seq}: digest mismatch: journal {journaled:016x}, replayed state {computed:016x}"
+    )]
+    DigestMismatch {
+        seq: u64,
+        journaled: u64,
+        computed: u64,
+    },
+    #[error(
+        "record {seq}: journal written with another configuration \
+         (fingerprint {journaled:016x}, configured {configured:016x})"
+    )]
+    Fingerprint {
+        seq: u64,
+        journaled: u64,
+        configured: u64,
+    },
+}
+
+/// What applying a record did, for the caller to reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Events went to the sink. For admin messages, the request id and template to echo.
+    Applied { admin: Option<(u64, u16)> },
+    /// A read-only query to answer from the current state (nothing was changed).
+    Query(Query),
+    /// A digest record matched the state.
+    DigestVerified,
+    /// Genesis, or a message that is not an application message.
+    Nothing,
+}
+
+/// The engine plus the rules for applying journal records to it.
+pub struct Core {
+    pub engine: Engine,
+    fingerprint: u64,
+}
+
+impl Core {
+    pub fn new(engine: Engine, fingerprint: u64) -> Core {
+        Core {
+            engine,
+            fingerprint,
+        }
+    }
+
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// Applies one record, writing engine events (and refusals) to `sink`.
+    ///
+    /// # Errors
+    /// An unknown kind, an undecodable payload, a digest or fingerprint mismatch.
+    pub fn apply(
+        &mut self,
+        header: &RecordHeader,
+        payload: &[u8],
+        sink: &mut impl EventSink,
+    ) -> Result<Outcome, CoreError> {
+        let seq = header.seq;
+        let kind = RecordKind::from_u16(header.kind).ok_or(CoreError::UnknownKind {
+            seq,
+            kind: header.kind,
+        })?;
+        match kind {
+            RecordKind::Genesis => {
+                let journaled = read_u64(seq, payload, "genesis record")?;
+                if journaled != self.fingerprint {
+                    let configured = self.fingerprint;
+                    return Err(CoreError::Fingerprint {
+                        seq,
+                        journaled,
+                        configured,
+                    });
+                }
+                Ok(Outcome::Nothing)
+            }
+            RecordKind::Digest => {
+                let journaled = read_u64(seq, payload, "digest record")?;
+                let computed = self.engine.digest();
+                if journaled != computed {
+                    return Err(CoreError::DigestMismatch {
+                        seq,
+                        journaled,
+                        computed,
+                    });
+                }
+                Ok(Outcome::DigestVerified)
+            }
+            RecordKind::Timer => {
+                self.engine.apply(seq, header.time_ns, &Command::Tick, sink);
+                Ok(Outcome::Applied { admin: None })
+            }
+            RecordKind::CancelOnDisconnect => {
+                let account = AccountId(header.source);
+                let mass = MassCancel {
+                    account,
+                    instrument: None,
+                    side: None,
+                    cl_ord_id: 0,
+                };
+                self.engine
+                    .apply(seq, header.time_ns, &Command::MassCancel(mass), sink);
+                Ok(Outcome::Applied { admin: None })
+            }
+            RecordKind::Message => self.apply_message(header, payload, sink),
+        }
+    }
+
+    fn apply_message(
+        &mut self,
+        header: &RecordHeader,
+        payload: &[u8],
+        sink: &mut impl EventSink,
+    ) -> Result<Outcome, CoreError> {
+        let seq = header.seq;
+        let bad = || CoreError::BadPayload {
+            seq,
+            len: payload.len(),
+            what: "SBE message",
+        };
+        let message = decode(payload).map_err(|_| bad())?;
+        let operator = header.flags & FLAG_OPERATOR != 0;
+        let account = AccountId(header.source);
+        let admin = admin_request(&message);
+        match translate(account, operator, &message, &self.engine) {
+            None => Ok(Outcome::Nothing),
+            Some(Translated::Command(command)) => {
+                self.engine.apply(seq, header.time_ns, &command, sink);
+                Ok(Outcome::Applied { admin })
+            }
+            Some(Translated::Refused(event)) => {
+                // A refusal changes no state; time still advances for timers.
+                self.engine.apply(seq, header.time_ns, &Command::Tick, sink);
+                sink.event(&event);
+                Ok(Outcome::Applied { admin })
+            }
+            Some(Translated::Query(query)) => Ok(Outcome::Query(query)),
+        }
+    }
+}
+
+/// AdminReqID and template id of an admin message.
+fn admin_request(message: &Inbound<'_>) -> Option<(u64, u16)> {
+    use crate::protocol::codec::Encode;
+    use crate::protocol::codec::{
+        AccountSetup, CollateralValueUpdate, FundsTransfer, IndexConstituents, RiskParameterUpdate,
+        SecurityStatusUpdate,
+    };
+    Some(match message {
+        Inbound::AccountSetup(v) => (v.admin_req_id(), AccountSetup::TEMPLATE_ID),
+        Inbound::FundsTransfer(v) => (v.admin_req_id(), FundsTransfer::TEMPLATE_ID),
+        Inbound::SecurityStatusUpdate(v) => (v.admin_req_id(), SecurityStatusUpdate::TEMPLATE_ID),
+        Inbound::CollateralValueUpdate(v) => (v.admin_req_id(), CollateralValueUpdate::TEMPLATE_ID),
+        Inbound::IndexConstituents(v) => (v.admin_req_id(), IndexConstituents::TEMPLATE_ID),
+        Inbound::RiskParameterUpdate(v) => (v.admin_req_id(), RiskParameterUpdate::TEMPLATE_ID),
+        _ => return None,
+    })
+}
+
+fn read_u64(seq: u64, payload: &[u8], what: &'static str) -> Result<u64, CoreError> {
+    let bytes: [u8; 8] = payload.try_into().map_err(|_| CoreError::BadPayload {
+        seq,
+        len: payload.len(),
+        what,
+    })?;
+    Ok(u64::from_le_bytes(bytes))
+}
