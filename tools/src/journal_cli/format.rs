@@ -38,19 +38,24 @@ pub fn format_human(rec: &Record<'_>, decoder: &dyn PayloadDecoder) -> String {
 #[must_use]
 pub fn format_json(rec: &Record<'_>, decoder: &dyn PayloadDecoder) -> String {
     let h = &rec.header;
-    let mut v = serde_json::json!({
-        "seq": h.seq,
-        "time_ns": h.time_ns,
-        "kind": h.kind,
-        "flags": h.flags,
-        "source": h.source,
-        "len": rec.payload.len(),
-        "payload": hex(rec.payload),
-    });
+    // Written by hand to keep the documented field order; only `decoded` needs escaping.
+    let mut line = format!(
+        "{{\"seq\":{},\"time_ns\":{},\"kind\":{},\"flags\":{},\"source\":{},\"len\":{},\
+         \"payload\":\"{}\"",
+        h.seq,
+        h.time_ns,
+        h.kind,
+        h.flags,
+        h.source,
+        rec.payload.len(),
+        hex(rec.payload)
+    );
     if let Some(d) = decoder.decode(h.kind, rec.payload) {
-        v["decoded"] = serde_json::Value::String(d);
+        let quoted = serde_json::Value::String(d).to_string();
+        let _ = write!(line, ",\"decoded\":{quoted}");
     }
-    v.to_string()
+    line.push('}');
+    line
 }
 
 #[cfg(test)]
