@@ -157,6 +157,8 @@ fn run(shared: &Shared, window_bytes: usize) {
     while !shared.shutdown.load(Ordering::Acquire) {
         let mut t = shared.target.lock().unwrap_or_else(PoisonError::into_inner);
         let head = shared.head.load(Ordering::Relaxed);
+        // If the writer overtook us, populating behind it is wasted work: jump ahead.
+        t.populated = t.populated.max(head);
         let want = (head + window_bytes).min(t.len);
         let pending = t.populated < want && !shared.disabled.load(Ordering::Relaxed);
         if pending {

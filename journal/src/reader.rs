@@ -187,9 +187,12 @@ impl JournalReader {
             .expect("damage is only seen in an open segment");
         let seq = self.expected.unwrap_or(0);
         let offset = seg.offset as u64;
-        let next_exists = self.dir.join(segment_file_name(seq + 1)).exists()
-            || self.dir.join(segment_file_name(seq)).exists();
-        if next_exists || reason.starts_with("sequence gap") {
+        // A later segment means the writer moved on past this position: the damage is
+        // certain, not a record still being written.
+        let later_segment = list_segments(&self.dir)?
+            .iter()
+            .any(|s| s.first_seq > seq.saturating_sub(1) && s.path != seg.path);
+        if later_segment || reason.starts_with("sequence gap") {
             return Err(JournalError::CorruptRecord {
                 path: seg.path.clone(),
                 offset,

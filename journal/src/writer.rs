@@ -154,7 +154,7 @@ impl JournalWriter {
         self.segment.offset = offset + framed;
         self.next_seq += 1;
         self.last_time_ns = header.time_ns;
-        self.syncer.note_appended(header.seq);
+        self.syncer.note_appended(header.seq, self.segment.offset);
         self.prefaulter.advance(self.segment.offset);
         Ok(())
     }

@@ -93,8 +93,9 @@ fn io_uring_backend_syncs_a_file_directly_when_the_kernel_allows() {
         Ok(mut u) => {
             use journal::sync::SyncBackend;
             assert_eq!(u.kind(), SyncBackendKind::IoUring);
-            u.sync_data(&file)
+            u.sync_data(&file, None)
                 .expect("io_uring fsync of a regular file");
+            u.sync_data(&file, Some(2)).expect("io_uring ranged fsync");
         }
         Err(e) => eprintln!("io_uring unavailable here ({e}); fallback covered elsewhere"),
     }

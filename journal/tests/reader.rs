@@ -128,3 +128,24 @@ fn verify_names_segment_offset_and_seq_of_first_damage() {
     assert!(d.reason.contains("crc32c"), "{}", d.reason);
     assert_eq!(report.last_seq, Some(seq - 1));
 }
+
+#[test]
+fn damage_in_an_earlier_segment_is_an_error_not_a_suspect_tail() {
+    let dir = TestDir::new("middamage");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 500);
+    drop(w);
+    let seg = segment_paths(dir.path())[0].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let off = record_offsets(&bytes)[10];
+    bytes[off + 16] ^= 0x01;
+    std::fs::write(&seg, &bytes).expect("write back");
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    for _ in 1..=10 {
+        assert!(r.next().expect("read").is_some());
+    }
+    match r.next() {
+        Err(JournalError::CorruptRecord { seq: 11, .. }) => {}
+        other => panic!("expected CorruptRecord at seq 11, got {other:?}"),
+    }
+}

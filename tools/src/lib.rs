@@ -1,1 +1,3 @@
 //! Shared helpers for the command-line tools.
+
+pub mod journal_cli;

@@ -34,9 +34,13 @@ pub trait SyncBackend: Send {
     /// Which mechanism this is.
     fn kind(&self) -> SyncBackendKind;
 
-    /// Blocks until the data of `file` written so far is durable.
+    /// Blocks until the data of `file` in `0..len_bytes` (at least) is durable, together with
+    /// the metadata needed to read it back. `None` means the whole file.
+    ///
+    /// Limiting the range matters for journal segments: pages prefaulted ahead of the write
+    /// head are dirty zeros, and flushing them would add I/O and make the writer fault again.
     ///
     /// # Errors
     /// The operating system's error; after a failure the data's fate is unknown.
-    fn sync_data(&mut self, file: &File) -> io::Result<()>;
+    fn sync_data(&mut self, file: &File, len_bytes: Option<u64>) -> io::Result<()>;
 }

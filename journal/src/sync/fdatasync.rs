@@ -14,7 +14,8 @@ impl SyncBackend for FdatasyncSync {
         SyncBackendKind::Fdatasync
     }
 
-    fn sync_data(&mut self, file: &File) -> io::Result<()> {
+    /// `fdatasync(2)` has no range: the whole file is flushed whatever `len_bytes` says.
+    fn sync_data(&mut self, file: &File, _len_bytes: Option<u64>) -> io::Result<()> {
         file.sync_data()
     }
 }

@@ -37,9 +37,12 @@ impl SyncBackend for UringSync {
         SyncBackendKind::IoUring
     }
 
-    fn sync_data(&mut self, file: &File) -> io::Result<()> {
+    fn sync_data(&mut self, file: &File, len_bytes: Option<u64>) -> io::Result<()> {
+        // A zero length means the whole file to the kernel; so does a range too long for u32.
+        let len = len_bytes.and_then(|l| u32::try_from(l).ok()).unwrap_or(0);
         let entry = opcode::Fsync::new(types::Fd(file.as_raw_fd()))
             .flags(types::FsyncFlags::DATASYNC)
+            .len(len)
             .build()
             .user_data(1);
         // SAFETY: the entry references only the fd, which `file` keeps open until we have
