@@ -231,7 +231,9 @@ impl JournalReader {
             return Ok(false);
         };
         let next_path = self.dir.join(segment_file_name(next_seq));
-        if !next_path.exists() {
+        // An empty current segment starts at `next_seq` itself: there is nothing to move to.
+        let is_current = self.current.as_ref().is_some_and(|seg| seg.path == next_path);
+        if is_current || !next_path.exists() {
             return Ok(false);
         }
         // The writer fills a segment before creating the next one, so once the next file

@@ -37,6 +37,16 @@ fn reader_on_empty_directory_waits_for_the_first_segment() {
 }
 
 #[test]
+fn reader_on_a_segment_with_no_records_returns_none_then_follows_the_writer() {
+    let dir = TestDir::new("emptyseg");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    assert!(r.next().expect("read").is_none());
+    append_range(&mut w, 1, 2);
+    assert_eq!(r.next().expect("read").map(|rec| rec.header.seq), Some(1));
+}
+
+#[test]
 fn reader_on_missing_directory_is_an_error() {
     let dir = TestDir::new("missing");
     let err = JournalReader::open(dir.path().join("nope")).expect_err("missing");
