@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::emit_message::{emit_message, view_name};
+use super::emit_message::{emit_message, emit_sample, view_name};
 use super::error::CodegenError;
 use super::model::{EnumValue, Prim, Schema, TypeDef};
 use super::names;
@@ -240,6 +240,20 @@ fn emit_dispatch(out: &mut String, schema: &Schema) {
     emit_inbound_impl(out, schema);
     emit_plain_impl(out, schema);
     emit_decode(out, schema);
+    emit_samples(out, schema);
+}
+
+fn emit_samples(out: &mut String, schema: &Schema) {
+    out.push_str(
+        "/// Two samples of every message: one with every field set to a distinctive non-null\n\
+         /// value (groups with two entries, var data filled) and one all default (nulls, first\n\
+         /// enum variants, empty groups). For tests, fuzz seeds and interoperability checks.\n\
+         #[doc(hidden)]\npub fn samples() -> Vec<Plain> {\n    let mut out = Vec::new();\n",
+    );
+    for m in &schema.messages {
+        out.push_str(&emit_sample(m, schema));
+    }
+    out.push_str("    out\n}\n");
 }
 
 fn emit_inbound_impl(out: &mut String, schema: &Schema) {

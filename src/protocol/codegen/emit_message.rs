@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::emit::enum_null;
 use super::error::CodegenError;
-use super::model::{Field, Message, Schema, TypeDef};
+use super::model::{Field, Message, Prim, Schema, TypeDef};
 use super::names;
 
 /// Name of the zero-copy view of a message.
@@ -358,4 +358,91 @@ fn emit_view(
         read = block.read,
     );
     Ok(())
+}
+
+/// Rust expression of a distinctive, non-null value for field `f`, derived from `seed`.
+fn sample_value(f: &Field, schema: &Schema, seed: u64) -> String {
+    let Some(ty) = schema.types.get(&f.ty) else {
+        return "Default::default()".into();
+    };
+    match ty {
+        TypeDef::Scalar { prim, null, .. } => {
+            let v = match prim {
+                Prim::Char | Prim::U8 => format!("{}", seed % 250),
+                Prim::I8 => format!("-{}", seed % 120),
+                Prim::U16 => format!("{}", seed % 60_000 + 1),
+                Prim::I16 => format!("-{}", seed % 30_000 + 1),
+                Prim::U32 => format!("{}", seed.wrapping_mul(1_000_003) % 4_000_000_000 + 1),
+                Prim::I32 => format!("-{}", seed.wrapping_mul(1_000_003) % 2_000_000_000 + 1),
+                Prim::U64 => format!("{}", seed.wrapping_mul(1_000_000_007)),
+                Prim::I64 => format!("-{}", seed.wrapping_mul(1_000_000_007)),
+            };
+            if null.is_some() {
+                format!("Some({v})")
+            } else {
+                v
+            }
+        }
+        TypeDef::Array { len } => format!("[{}u8; {len}]", seed % 90 + 33),
+        TypeDef::Enum { name, values, .. } => {
+            let last = values.last().map_or("Default::default()".to_string(), |v| {
+                format!("{}::{}", names::type_name(name), names::variant(&v.name))
+            });
+            if f.optional {
+                format!("Some({last})")
+            } else {
+                last
+            }
+        }
+        TypeDef::Set { name, .. } => {
+            let t = names::type_name(name);
+            format!("{t}({t}::MASK)")
+        }
+    }
+}
+
+fn sample_fields(fields: &[Field], schema: &Schema, seed: u64, indent: &str) -> String {
+    let mut out = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        let v = sample_value(f, schema, seed * 100 + i as u64 + 1);
+        let _ = writeln!(out, "{indent}{}: {v},", names::snake(&f.name));
+    }
+    out
+}
+
+/// A statement block building a fully populated sample of `m` as `Plain`.
+pub fn emit_sample(m: &Message, schema: &Schema) -> String {
+    let seed = u64::from(m.id);
+    let mut pre = String::new();
+    let mut extra = String::new();
+    for (gi, g) in m.groups.iter().enumerate() {
+        let s = names::snake(&g.name);
+        let e = names::group_entry(&g.name);
+        let _ = writeln!(pre, "        let mut {s} = GroupVec::new();");
+        for k in 0..2u64 {
+            let fields = sample_fields(
+                &g.fields,
+                schema,
+                seed * 10 + gi as u64 * 2 + k,
+                "            ",
+            );
+            let _ = writeln!(pre, "        let _ = {s}.push({e} {{\n{fields}        }});");
+        }
+        let _ = writeln!(extra, "            {s},");
+    }
+    for d in &m.data {
+        let _ = writeln!(
+            extra,
+            "            {}: VarData::from_validated(\"sample {} of {}\".as_bytes()),",
+            names::snake(&d.name),
+            d.name,
+            m.name
+        );
+    }
+    let fields = sample_fields(&m.fields, schema, seed, "            ");
+    format!(
+        "    {{\n{pre}        out.push(Plain::{name}({name} {{\n{fields}{extra}        }}));\n        \
+         out.push(Plain::{name}({name}::default()));\n    }}\n",
+        name = m.name
+    )
 }
