@@ -312,7 +312,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4096))]
 
     #[test]
-    fn decoder_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+    fn decoder_never_panics_on_arbitrary_bytes(
+        bytes in proptest::collection::vec(any::<u8>(), 0..512),
+    ) {
         let _ = decode(&bytes);
         for frame in Frames::new(&bytes, MAX_FRAME) {
             let Ok(body) = frame else { break };

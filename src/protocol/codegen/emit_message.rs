@@ -73,8 +73,10 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
                 String::new()
             };
             let check = format!(
-                "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} {{\n            \
-                 return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) }});\n        }}"
+                "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} \
+                    {{\n            \
+                 return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) \
+                     }});\n        }}"
             );
             if f.optional {
                 FieldCode {
@@ -110,7 +112,8 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
                 write: format!("wire::put_{r}(b, {off}, VALUE.bits());"),
                 check: Some(format!(
                     "let raw = {raw};\n        if {t}::from_bits(raw).is_none() {{\n            \
-                     return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: u64::from(raw) }});\n        }}"
+                     return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: \
+                         u64::from(raw) }});\n        }}"
                 )),
             }
         }
@@ -195,7 +198,8 @@ fn emit_entry(
         out,
         "impl GroupEntry for {entry} {{\n    const BLOCK_LENGTH: usize = {};\n    \
          const NAME: &'static str = \"{}\";\n\n    \
-         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{}        let _ = b;\n        Ok(())\n    }}\n\n    \
+         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{}        let _ = \
+         b;\n        Ok(())\n    }}\n\n    \
          fn read(b: &[u8]) -> Self {{\n        Self {{\n{}        }}\n    }}\n\n    \
          fn write(&self, b: &mut [u8]) {{\n{}    }}\n}}\n",
         g.block_length, g.name, code.check, code.read, code.write
@@ -259,7 +263,8 @@ fn emit_encode(out: &mut String, m: &Message, block: &BlockCode) {
     }
     let _ = writeln!(
         out,
-        "impl {name} {{\n    /// Writes the root block into `b` (exactly `BLOCK_LENGTH` bytes).\n    \
+        "impl {name} {{\n    /// Writes the root block into `b` (exactly `BLOCK_LENGTH` \
+            bytes).\n    \
          fn write_block(&self, b: &mut [u8]) {{\n{write}    }}\n}}\n\n\
          impl Encode for {name} {{\n    const TEMPLATE_ID: u16 = {id};\n    \
          const BLOCK_LENGTH: u16 = {bl};\n    const NAME: &'static str = \"{name}\";\n\n    \
@@ -296,11 +301,16 @@ fn emit_view(
         let s = names::snake(&g.name);
         let e = names::group_entry(&g.name);
         let _ = writeln!(members, "    {s}: GroupView<'a, {e}>,");
-        let _ = writeln!(wrap_tail, "        let ({s}, used) = group::read::<{e}>(rest(body, pos), GROUP_ENTRIES_MAX)?;\n        pos += used;");
+        let _ = writeln!(
+            wrap_tail,
+            "        let ({s}, used) = group::read::<{e}>(rest(body, \
+            pos), GROUP_ENTRIES_MAX)?;\n        pos += used;"
+        );
         let _ = writeln!(inits, "            {s},");
         let _ = writeln!(
             accessors,
-            "    /// {} (group `{}`).\n    pub fn {s}(&self) -> GroupView<'a, {e}> {{\n        self.{s}\n    }}\n",
+            "    /// {} (group `{}`).\n    pub fn {s}(&self) -> GroupView<'a, {e}> \
+                {{\n        self.{s}\n    }}\n",
             g.description, g.name
         );
         let _ = writeln!(plain_extra, "            {s}: self.{s}.to_group_vec(),");
@@ -310,13 +320,15 @@ fn emit_view(
         let _ = writeln!(members, "    {s}: &'a [u8],");
         let _ = writeln!(
             wrap_tail,
-            "        let ({s}, used) = var_data::read(rest(body, pos), \"{}\", VAR_DATA_MAX)?;\n        pos += used;",
+            "        let ({s}, used) = var_data::read(rest(body, pos), \"{}\", \
+                VAR_DATA_MAX)?;\n        pos += used;",
             d.name
         );
         let _ = writeln!(inits, "            {s},");
         let _ = writeln!(
             accessors,
-            "    /// {} (`{}`, var data).\n    pub fn {s}(&self) -> &'a [u8] {{\n        self.{s}\n    }}\n",
+            "    /// {} (`{}`, var data).\n    pub fn {s}(&self) -> &'a [u8] \
+                {{\n        self.{s}\n    }}\n",
             d.description, d.name
         );
         let _ = writeln!(
@@ -328,7 +340,8 @@ fn emit_view(
         let c = field_code(f, schema)?;
         let _ = writeln!(
             accessors,
-            "    {}\n    pub fn {}(&self) -> {} {{\n        let b = self.block;\n        {}\n    }}\n",
+            "    {}\n    pub fn {}(&self) -> {} {{\n        let b = \
+                self.block;\n        {}\n    }}\n",
             doc(f),
             names::snake(&f.name),
             c.rust_type,
@@ -338,19 +351,27 @@ fn emit_view(
     let _ = writeln!(
         out,
         "/// Zero-copy view of a validated `{name}` (template {id}).\n\
-         #[derive(Debug, Clone, Copy)]\npub struct {view}<'a> {{\n    block: &'a [u8],\n{members}}}\n\n\
+         #[derive(Debug, Clone, Copy)]\npub struct {view}<'a> {{\n    block: &'a \
+         [u8],\n{members}}}\n\n\
          impl<'a> {view}<'a> {{\n    \
-         /// Validates `body` (the bytes after the message header) and wraps it; returns the view\n    \
+         /// Validates `body` (the bytes after the message header) and wraps it; returns \
+         the view\n    \
          /// and the number of body bytes the message occupies.\n    ///\n    \
-         /// # Errors\n    /// [`DecodeError`] for a wrong block length, truncation, an invalid enum or set\n    \
+         /// # Errors\n    /// [`DecodeError`] for a wrong block length, truncation, an \
+         invalid enum or set\n    \
          /// value, or an oversized group or var-data field.\n    \
-         pub fn wrap(header: &MessageHeader, body: &'a [u8]) -> Result<(Self, usize), DecodeError> {{\n        \
+         pub fn wrap(header: &MessageHeader, body: &'a [u8]) -> Result<(Self, usize), \
+         DecodeError> {{\n        \
          header.expect_block_length({bl})?;\n        let block = take(body, {bl})?;\n        \
-         Self::check(block)?;\n        #[allow(unused_mut)]\n        let mut pos = {bl};\n{wrap_tail}        \
+         Self::check(block)?;\n        #[allow(unused_mut)]\n        let mut pos = \
+         {bl};\n{wrap_tail}        \
          Ok((Self {{\n            block,\n{inits}        }}, pos))\n    }}\n\n    \
-         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{check}        let _ = b;\n        Ok(())\n    }}\n\n    \
-         /// Copies the message into its owned form.\n    pub fn to_plain(&self) -> {name} {{\n        \
-         let b = self.block;\n        {name} {{\n{read}{plain_extra}        }}\n    }}\n\n{accessors}}}\n",
+         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{check}        let _ = \
+         b;\n        Ok(())\n    }}\n\n    \
+         /// Copies the message into its owned form.\n    pub fn to_plain(&self) -> {name} \
+         {{\n        \
+         let b = self.block;\n        {name} \
+         {{\n{read}{plain_extra}        }}\n    }}\n\n{accessors}}}\n",
         name = m.name,
         id = m.id,
         bl = m.block_length,
@@ -441,7 +462,8 @@ pub fn emit_sample(m: &Message, schema: &Schema) -> String {
     }
     let fields = sample_fields(&m.fields, schema, seed, "            ");
     format!(
-        "    {{\n{pre}        out.push(Plain::{name}({name} {{\n{fields}{extra}        }}));\n        \
+        "    {{\n{pre}        out.push(Plain::{name}({name} \
+            {{\n{fields}{extra}        }}));\n        \
          out.push(Plain::{name}({name}::default()));\n    }}\n",
         name = m.name
     )
