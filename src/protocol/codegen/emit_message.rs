@@ -33,7 +33,6 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
             ty: f.ty.clone(),
         })?;
     let off = f.offset;
-    let name = &f.name;
     Ok(match ty {
         TypeDef::Scalar { prim, null, .. } => {
             let r = prim.rust();
@@ -59,65 +58,58 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
             write: format!("wire::put_array(b, {off}, &VALUE);"),
             check: None,
         },
-        TypeDef::Enum {
-            name: ty_name,
-            prim,
-            ..
-        } => {
-            let t = names::type_name(ty_name);
-            let r = prim.rust();
-            let raw = format!("wire::get_{r}(b, {off})");
-            let null_ok = if f.optional {
-                format!(" && raw != {}", enum_null(*prim))
-            } else {
-                String::new()
-            };
-            let check = format!(
-                "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} \
-                    {{\n            \
-                 return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) \
-                     }});\n        }}"
-            );
-            if f.optional {
-                FieldCode {
-                    rust_type: format!("Option<{t}>"),
-                    read: format!(
-                        "wire::validated_opt({raw}, {t}::NULL, {t}::from_wire, \"{name}\")"
-                    ),
-                    write: format!(
-                        "wire::put_{r}(b, {off}, VALUE.map_or({t}::NULL, {t}::to_wire));"
-                    ),
-                    check: Some(check),
-                }
-            } else {
-                FieldCode {
-                    rust_type: t.clone(),
-                    read: format!("wire::validated({t}::from_wire({raw}), \"{name}\")"),
-                    write: format!("wire::put_{r}(b, {off}, VALUE.to_wire());"),
-                    check: Some(check),
-                }
-            }
-        }
-        TypeDef::Set {
-            name: ty_name,
-            prim,
-            ..
-        } => {
-            let t = names::type_name(ty_name);
-            let r = prim.rust();
-            let raw = format!("wire::get_{r}(b, {off})");
-            FieldCode {
-                rust_type: t.clone(),
-                read: format!("wire::validated({t}::from_bits({raw}), \"{name}\")"),
-                write: format!("wire::put_{r}(b, {off}, VALUE.bits());"),
-                check: Some(format!(
-                    "let raw = {raw};\n        if {t}::from_bits(raw).is_none() {{\n            \
-                     return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: \
-                         u64::from(raw) }});\n        }}"
-                )),
-            }
-        }
+        TypeDef::Enum { name, prim, .. } => enum_code(f, name, *prim),
+        TypeDef::Set { name, prim, .. } => set_code(f, name, *prim),
     })
+}
+
+fn enum_code(f: &Field, ty_name: &str, prim: Prim) -> FieldCode {
+    let (name, off) = (&f.name, f.offset);
+    let t = names::type_name(ty_name);
+    let r = prim.rust();
+    let raw = format!("wire::get_{r}(b, {off})");
+    let null_ok = if f.optional {
+        format!(" && raw != {}", enum_null(prim))
+    } else {
+        String::new()
+    };
+    let check = format!(
+        "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} {{\n            \
+         return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) \
+         }});\n        }}"
+    );
+    if f.optional {
+        FieldCode {
+            rust_type: format!("Option<{t}>"),
+            read: format!("wire::validated_opt({raw}, {t}::NULL, {t}::from_wire, \"{name}\")"),
+            write: format!("wire::put_{r}(b, {off}, VALUE.map_or({t}::NULL, {t}::to_wire));"),
+            check: Some(check),
+        }
+    } else {
+        FieldCode {
+            rust_type: t.clone(),
+            read: format!("wire::validated({t}::from_wire({raw}), \"{name}\")"),
+            write: format!("wire::put_{r}(b, {off}, VALUE.to_wire());"),
+            check: Some(check),
+        }
+    }
+}
+
+fn set_code(f: &Field, ty_name: &str, prim: Prim) -> FieldCode {
+    let (name, off) = (&f.name, f.offset);
+    let t = names::type_name(ty_name);
+    let r = prim.rust();
+    let raw = format!("wire::get_{r}(b, {off})");
+    FieldCode {
+        rust_type: t.clone(),
+        read: format!("wire::validated({t}::from_bits({raw}), \"{name}\")"),
+        write: format!("wire::put_{r}(b, {off}, VALUE.bits());"),
+        check: Some(format!(
+            "let raw = {raw};\n        if {t}::from_bits(raw).is_none() {{\n            \
+             return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: \
+             u64::from(raw) }});\n        }}"
+        )),
+    }
 }
 
 fn doc(f: &Field) -> String {
@@ -285,18 +277,26 @@ fn emit_encode(out: &mut String, m: &Message, block: &BlockCode) {
     );
 }
 
-fn emit_view(
-    out: &mut String,
-    m: &Message,
-    schema: &Schema,
-    block: &BlockCode,
-) -> Result<(), CodegenError> {
-    let view = view_name(m);
-    let mut members = String::new();
-    let mut wrap_tail = String::new();
-    let mut inits = String::new();
-    let mut accessors = String::new();
-    let mut plain_extra = String::new();
+/// The per-message pieces of a view: struct members, `wrap` steps, field initialisers,
+/// accessors and the group/var-data part of `to_plain`.
+#[derive(Default)]
+struct ViewParts {
+    members: String,
+    wrap_tail: String,
+    inits: String,
+    accessors: String,
+    plain_extra: String,
+}
+
+fn view_parts(m: &Message, schema: &Schema) -> Result<ViewParts, CodegenError> {
+    let mut parts = ViewParts::default();
+    let ViewParts {
+        members,
+        wrap_tail,
+        inits,
+        accessors,
+        plain_extra,
+    } = &mut parts;
     for g in &m.groups {
         let s = names::snake(&g.name);
         let e = names::group_entry(&g.name);
@@ -348,6 +348,23 @@ fn emit_view(
             c.read
         );
     }
+    Ok(parts)
+}
+
+fn emit_view(
+    out: &mut String,
+    m: &Message,
+    schema: &Schema,
+    block: &BlockCode,
+) -> Result<(), CodegenError> {
+    let view = view_name(m);
+    let ViewParts {
+        members,
+        wrap_tail,
+        inits,
+        accessors,
+        plain_extra,
+    } = view_parts(m, schema)?;
     let _ = writeln!(
         out,
         "/// Zero-copy view of a validated `{name}` (template {id}).\n\
