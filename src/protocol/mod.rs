@@ -1,7 +1,8 @@
-//! The order-entry wire protocol: SBE 1.0 messages (`schema.xml`), SOFH framing and the FIXP
-//! session layer. This is the wire layer only; mapping to engine commands lives elsewhere.
+//! The order-entry wire protocol: SBE 1.0 messages (`schema.xml`), SOFH framing, the FIXP
+//! session layer, and the mapping between wire messages and engine commands and events.
 
 pub mod codec;
+pub mod fixp;
 pub mod mapping;
 pub mod sofh;
 

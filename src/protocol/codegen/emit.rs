@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::emit_message::{emit_message, view_name};
+use super::emit_message::{emit_message, emit_sample, view_name};
 use super::error::CodegenError;
 use super::model::{EnumValue, Prim, Schema, TypeDef};
 use super::names;
@@ -135,7 +135,11 @@ fn emit_enum(out: &mut String, name: &str, prim: Prim, values: &[EnumValue], des
          pub const NULL: {raw} = {};",
         enum_null(prim)
     );
-    let _ = writeln!(out, "    /// Wire value of this variant.\n    pub const fn to_wire(self) -> {raw} {{\n        match self {{");
+    let _ = writeln!(
+        out,
+        "    /// Wire value of this variant.\n    pub const fn to_wire(self) \
+        -> {raw} {{\n        match self {{"
+    );
     for v in values {
         let _ = writeln!(
             out,
@@ -174,7 +178,11 @@ fn emit_set(out: &mut String, name: &str, prim: Prim, choices: &[EnumValue], des
         "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]\npub struct {rust}({raw});\n"
     );
     let _ = writeln!(out, "impl {rust} {{");
-    let _ = writeln!(out, "    /// Bits the schema defines; any other bit is invalid.\n    pub const MASK: {raw} = {mask};");
+    let _ = writeln!(
+        out,
+        "    /// Bits the schema defines; any other bit is invalid.\n    pub \
+        const MASK: {raw} = {mask};"
+    );
     for c in choices {
         let _ = writeln!(
             out,
@@ -187,7 +195,8 @@ fn emit_set(out: &mut String, name: &str, prim: Prim, choices: &[EnumValue], des
     }
     let _ = writeln!(
         out,
-        "    /// No flag set.\n    pub const fn empty() -> Self {{\n        {rust}(0)\n    }}\n\n    \
+        "    /// No flag set.\n    pub const fn empty() -> Self \
+            {{\n        {rust}(0)\n    }}\n\n    \
          /// The raw bits.\n    pub const fn bits(self) -> {raw} {{\n        self.0\n    }}\n\n    \
          /// Flags from raw bits; `None` if an undefined bit is set.\n    \
          pub const fn from_bits(bits: {raw}) -> Option<Self> {{\n        \
@@ -202,7 +211,8 @@ fn emit_set(out: &mut String, name: &str, prim: Prim, choices: &[EnumValue], des
              self.0 & Self::{shout} != 0\n    }}\n\n    \
              /// A copy with {} set to `on`.\n    #[must_use]\n    \
              pub const fn with_{snake}(self, on: bool) -> Self {{\n        \
-             if on {{ {rust}(self.0 | Self::{shout}) }} else {{ {rust}(self.0 & !Self::{shout}) }}\n    }}\n",
+             if on {{ {rust}(self.0 | Self::{shout}) }} else {{ {rust}(self.0 & \
+             !Self::{shout}) }}\n    }}\n",
             c.name, c.name
         );
     }
@@ -240,18 +250,41 @@ fn emit_dispatch(out: &mut String, schema: &Schema) {
     emit_inbound_impl(out, schema);
     emit_plain_impl(out, schema);
     emit_decode(out, schema);
+    emit_samples(out, schema);
+}
+
+fn emit_samples(out: &mut String, schema: &Schema) {
+    out.push_str(
+        "/// Two samples of every message: one with every field set to a distinctive non-null\n\
+         /// value (groups with two entries, var data filled) and one all default (nulls, first\n\
+         /// enum variants, empty groups). For tests, fuzz seeds and interoperability checks.\n\
+         #[doc(hidden)]\npub fn samples() -> Vec<Plain> {\n    let mut out = Vec::new();\n",
+    );
+    for m in &schema.messages {
+        out.push_str(&emit_sample(m, schema));
+    }
+    out.push_str("    out\n}\n");
 }
 
 fn emit_inbound_impl(out: &mut String, schema: &Schema) {
-    out.push_str("impl Inbound<'_> {\n    /// Template id of the message.\n    pub fn template_id(&self) -> u16 {\n        match self {\n");
+    out.push_str(
+        "impl Inbound<'_> {\n    /// Template id of the message.\n    pub fn \
+        template_id(&self) -> u16 {\n        match self {\n",
+    );
     for m in &schema.messages {
         let _ = writeln!(out, "            Inbound::{}(_) => {},", m.name, m.id);
     }
-    out.push_str("        }\n    }\n\n    /// FIX name of the message.\n    pub fn name(&self) -> &'static str {\n        match self {\n");
+    out.push_str(
+        "        }\n    }\n\n    /// FIX name of the message.\n    pub fn name(&self) \
+        -> &'static str {\n        match self {\n",
+    );
     for m in &schema.messages {
         let _ = writeln!(out, "            Inbound::{}(_) => \"{}\",", m.name, m.name);
     }
-    out.push_str("        }\n    }\n\n    /// Copies the message out of the buffer.\n    pub fn to_plain(&self) -> Plain {\n        match self {\n");
+    out.push_str(
+        "        }\n    }\n\n    /// Copies the message out of the buffer.\n    pub fn \
+        to_plain(&self) -> Plain {\n        match self {\n",
+    );
     for m in &schema.messages {
         let _ = writeln!(
             out,
@@ -263,14 +296,20 @@ fn emit_inbound_impl(out: &mut String, schema: &Schema) {
 }
 
 fn emit_plain_impl(out: &mut String, schema: &Schema) {
-    out.push_str("impl Plain {\n    /// Template id of the message.\n    pub fn template_id(&self) -> u16 {\n        match self {\n");
+    out.push_str(
+        "impl Plain {\n    /// Template id of the message.\n    pub fn \
+        template_id(&self) -> u16 {\n        match self {\n",
+    );
     for m in &schema.messages {
         let _ = writeln!(out, "            Plain::{}(_) => {},", m.name, m.id);
     }
     out.push_str(
-        "        }\n    }\n\n    /// Encodes header and message into `buf`; returns the bytes written.\n    \
-         ///\n    /// # Errors\n    /// [`EncodeError::BufferTooSmall`] if `buf` cannot hold the message.\n    \
-         pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {\n        match self {\n",
+        "        }\n    }\n\n    /// Encodes header and message into `buf`; returns the bytes \
+            written.\n    \
+         ///\n    /// # Errors\n    /// [`EncodeError::BufferTooSmall`] if `buf` cannot \
+         hold the message.\n    \
+         pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> \
+         {\n        match self {\n",
     );
     for m in &schema.messages {
         let _ = writeln!(out, "            Plain::{}(m) => m.encode(buf),", m.name);
@@ -282,7 +321,8 @@ fn emit_decode(out: &mut String, schema: &Schema) {
     out.push_str(
         "/// Decodes one SBE message (header and body, without the SOFH frame header).\n///\n\
          /// Checks, in order: the header fits, schema id and version, a known template id, the\n\
-         /// block length, that every field, group and var-data field fits, every enum and set value,\n\
+         /// block length, that every field, group and var-data field fits, every enum and \
+         set value,\n\
          /// group and var-data bounds, and that no bytes trail the message.\n///\n\
          /// # Errors\n/// The first [`DecodeError`] found; arbitrary input never panics.\n\
          pub fn decode(bytes: &[u8]) -> Result<Inbound<'_>, DecodeError> {\n    \
@@ -293,16 +333,19 @@ fn emit_decode(out: &mut String, schema: &Schema) {
     for m in &schema.messages {
         let _ = writeln!(
             out,
-            "        {} => {{\n            let (v, used) = {}::wrap(&header, body)?;\n            (Inbound::{}(v), used)\n        }}",
+            "        {} => {{\n            let (v, used) = {}::wrap(&header, \
+                body)?;\n            (Inbound::{}(v), used)\n        }}",
             m.id,
             view_name(m),
             m.name
         );
     }
     out.push_str(
-        "        template_id => return Err(DecodeError::UnknownTemplate { template_id }),\n    };\n    \
+        "        template_id => return Err(DecodeError::UnknownTemplate { template_id \
+            }),\n    };\n    \
          if used != body.len() {\n        return Err(DecodeError::TrailingBytes {\n            \
-         template_id: header.template_id,\n            extra: body.len() - used,\n        });\n    }\n    \
+         template_id: header.template_id,\n            extra: body.len() - \
+         used,\n        });\n    }\n    \
          Ok(message)\n}\n",
     );
 }

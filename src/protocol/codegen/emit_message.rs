@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::emit::enum_null;
 use super::error::CodegenError;
-use super::model::{Field, Message, Schema, TypeDef};
+use super::model::{Field, Message, Prim, Schema, TypeDef};
 use super::names;
 
 /// Name of the zero-copy view of a message.
@@ -33,7 +33,6 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
             ty: f.ty.clone(),
         })?;
     let off = f.offset;
-    let name = &f.name;
     Ok(match ty {
         TypeDef::Scalar { prim, null, .. } => {
             let r = prim.rust();
@@ -59,62 +58,58 @@ fn field_code(f: &Field, schema: &Schema) -> Result<FieldCode, CodegenError> {
             write: format!("wire::put_array(b, {off}, &VALUE);"),
             check: None,
         },
-        TypeDef::Enum {
-            name: ty_name,
-            prim,
-            ..
-        } => {
-            let t = names::type_name(ty_name);
-            let r = prim.rust();
-            let raw = format!("wire::get_{r}(b, {off})");
-            let null_ok = if f.optional {
-                format!(" && raw != {}", enum_null(*prim))
-            } else {
-                String::new()
-            };
-            let check = format!(
-                "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} {{\n            \
-                 return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) }});\n        }}"
-            );
-            if f.optional {
-                FieldCode {
-                    rust_type: format!("Option<{t}>"),
-                    read: format!(
-                        "wire::validated_opt({raw}, {t}::NULL, {t}::from_wire, \"{name}\")"
-                    ),
-                    write: format!(
-                        "wire::put_{r}(b, {off}, VALUE.map_or({t}::NULL, {t}::to_wire));"
-                    ),
-                    check: Some(check),
-                }
-            } else {
-                FieldCode {
-                    rust_type: t.clone(),
-                    read: format!("wire::validated({t}::from_wire({raw}), \"{name}\")"),
-                    write: format!("wire::put_{r}(b, {off}, VALUE.to_wire());"),
-                    check: Some(check),
-                }
-            }
-        }
-        TypeDef::Set {
-            name: ty_name,
-            prim,
-            ..
-        } => {
-            let t = names::type_name(ty_name);
-            let r = prim.rust();
-            let raw = format!("wire::get_{r}(b, {off})");
-            FieldCode {
-                rust_type: t.clone(),
-                read: format!("wire::validated({t}::from_bits({raw}), \"{name}\")"),
-                write: format!("wire::put_{r}(b, {off}, VALUE.bits());"),
-                check: Some(format!(
-                    "let raw = {raw};\n        if {t}::from_bits(raw).is_none() {{\n            \
-                     return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: u64::from(raw) }});\n        }}"
-                )),
-            }
-        }
+        TypeDef::Enum { name, prim, .. } => enum_code(f, name, *prim),
+        TypeDef::Set { name, prim, .. } => set_code(f, name, *prim),
     })
+}
+
+fn enum_code(f: &Field, ty_name: &str, prim: Prim) -> FieldCode {
+    let (name, off) = (&f.name, f.offset);
+    let t = names::type_name(ty_name);
+    let r = prim.rust();
+    let raw = format!("wire::get_{r}(b, {off})");
+    let null_ok = if f.optional {
+        format!(" && raw != {}", enum_null(prim))
+    } else {
+        String::new()
+    };
+    let check = format!(
+        "let raw = {raw};\n        if {t}::from_wire(raw).is_none(){null_ok} {{\n            \
+         return Err(DecodeError::InvalidEnum {{ field: \"{name}\", value: u64::from(raw) \
+         }});\n        }}"
+    );
+    if f.optional {
+        FieldCode {
+            rust_type: format!("Option<{t}>"),
+            read: format!("wire::validated_opt({raw}, {t}::NULL, {t}::from_wire, \"{name}\")"),
+            write: format!("wire::put_{r}(b, {off}, VALUE.map_or({t}::NULL, {t}::to_wire));"),
+            check: Some(check),
+        }
+    } else {
+        FieldCode {
+            rust_type: t.clone(),
+            read: format!("wire::validated({t}::from_wire({raw}), \"{name}\")"),
+            write: format!("wire::put_{r}(b, {off}, VALUE.to_wire());"),
+            check: Some(check),
+        }
+    }
+}
+
+fn set_code(f: &Field, ty_name: &str, prim: Prim) -> FieldCode {
+    let (name, off) = (&f.name, f.offset);
+    let t = names::type_name(ty_name);
+    let r = prim.rust();
+    let raw = format!("wire::get_{r}(b, {off})");
+    FieldCode {
+        rust_type: t.clone(),
+        read: format!("wire::validated({t}::from_bits({raw}), \"{name}\")"),
+        write: format!("wire::put_{r}(b, {off}, VALUE.bits());"),
+        check: Some(format!(
+            "let raw = {raw};\n        if {t}::from_bits(raw).is_none() {{\n            \
+             return Err(DecodeError::InvalidSet {{ field: \"{name}\", bits: \
+             u64::from(raw) }});\n        }}"
+        )),
+    }
 }
 
 fn doc(f: &Field) -> String {
@@ -195,7 +190,8 @@ fn emit_entry(
         out,
         "impl GroupEntry for {entry} {{\n    const BLOCK_LENGTH: usize = {};\n    \
          const NAME: &'static str = \"{}\";\n\n    \
-         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{}        let _ = b;\n        Ok(())\n    }}\n\n    \
+         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{}        let _ = \
+         b;\n        Ok(())\n    }}\n\n    \
          fn read(b: &[u8]) -> Self {{\n        Self {{\n{}        }}\n    }}\n\n    \
          fn write(&self, b: &mut [u8]) {{\n{}    }}\n}}\n",
         g.block_length, g.name, code.check, code.read, code.write
@@ -259,7 +255,8 @@ fn emit_encode(out: &mut String, m: &Message, block: &BlockCode) {
     }
     let _ = writeln!(
         out,
-        "impl {name} {{\n    /// Writes the root block into `b` (exactly `BLOCK_LENGTH` bytes).\n    \
+        "impl {name} {{\n    /// Writes the root block into `b` (exactly `BLOCK_LENGTH` \
+            bytes).\n    \
          fn write_block(&self, b: &mut [u8]) {{\n{write}    }}\n}}\n\n\
          impl Encode for {name} {{\n    const TEMPLATE_ID: u16 = {id};\n    \
          const BLOCK_LENGTH: u16 = {bl};\n    const NAME: &'static str = \"{name}\";\n\n    \
@@ -280,27 +277,40 @@ fn emit_encode(out: &mut String, m: &Message, block: &BlockCode) {
     );
 }
 
-fn emit_view(
-    out: &mut String,
-    m: &Message,
-    schema: &Schema,
-    block: &BlockCode,
-) -> Result<(), CodegenError> {
-    let view = view_name(m);
-    let mut members = String::new();
-    let mut wrap_tail = String::new();
-    let mut inits = String::new();
-    let mut accessors = String::new();
-    let mut plain_extra = String::new();
+/// The per-message pieces of a view: struct members, `wrap` steps, field initialisers,
+/// accessors and the group/var-data part of `to_plain`.
+#[derive(Default)]
+struct ViewParts {
+    members: String,
+    wrap_tail: String,
+    inits: String,
+    accessors: String,
+    plain_extra: String,
+}
+
+fn view_parts(m: &Message, schema: &Schema) -> Result<ViewParts, CodegenError> {
+    let mut parts = ViewParts::default();
+    let ViewParts {
+        members,
+        wrap_tail,
+        inits,
+        accessors,
+        plain_extra,
+    } = &mut parts;
     for g in &m.groups {
         let s = names::snake(&g.name);
         let e = names::group_entry(&g.name);
         let _ = writeln!(members, "    {s}: GroupView<'a, {e}>,");
-        let _ = writeln!(wrap_tail, "        let ({s}, used) = group::read::<{e}>(rest(body, pos), GROUP_ENTRIES_MAX)?;\n        pos += used;");
+        let _ = writeln!(
+            wrap_tail,
+            "        let ({s}, used) = group::read::<{e}>(rest(body, \
+            pos), GROUP_ENTRIES_MAX)?;\n        pos += used;"
+        );
         let _ = writeln!(inits, "            {s},");
         let _ = writeln!(
             accessors,
-            "    /// {} (group `{}`).\n    pub fn {s}(&self) -> GroupView<'a, {e}> {{\n        self.{s}\n    }}\n",
+            "    /// {} (group `{}`).\n    pub fn {s}(&self) -> GroupView<'a, {e}> \
+                {{\n        self.{s}\n    }}\n",
             g.description, g.name
         );
         let _ = writeln!(plain_extra, "            {s}: self.{s}.to_group_vec(),");
@@ -310,13 +320,15 @@ fn emit_view(
         let _ = writeln!(members, "    {s}: &'a [u8],");
         let _ = writeln!(
             wrap_tail,
-            "        let ({s}, used) = var_data::read(rest(body, pos), \"{}\", VAR_DATA_MAX)?;\n        pos += used;",
+            "        let ({s}, used) = var_data::read(rest(body, pos), \"{}\", \
+                VAR_DATA_MAX)?;\n        pos += used;",
             d.name
         );
         let _ = writeln!(inits, "            {s},");
         let _ = writeln!(
             accessors,
-            "    /// {} (`{}`, var data).\n    pub fn {s}(&self) -> &'a [u8] {{\n        self.{s}\n    }}\n",
+            "    /// {} (`{}`, var data).\n    pub fn {s}(&self) -> &'a [u8] \
+                {{\n        self.{s}\n    }}\n",
             d.description, d.name
         );
         let _ = writeln!(
@@ -328,29 +340,55 @@ fn emit_view(
         let c = field_code(f, schema)?;
         let _ = writeln!(
             accessors,
-            "    {}\n    pub fn {}(&self) -> {} {{\n        let b = self.block;\n        {}\n    }}\n",
+            "    {}\n    pub fn {}(&self) -> {} {{\n        let b = \
+                self.block;\n        {}\n    }}\n",
             doc(f),
             names::snake(&f.name),
             c.rust_type,
             c.read
         );
     }
+    Ok(parts)
+}
+
+fn emit_view(
+    out: &mut String,
+    m: &Message,
+    schema: &Schema,
+    block: &BlockCode,
+) -> Result<(), CodegenError> {
+    let view = view_name(m);
+    let ViewParts {
+        members,
+        wrap_tail,
+        inits,
+        accessors,
+        plain_extra,
+    } = view_parts(m, schema)?;
     let _ = writeln!(
         out,
         "/// Zero-copy view of a validated `{name}` (template {id}).\n\
-         #[derive(Debug, Clone, Copy)]\npub struct {view}<'a> {{\n    block: &'a [u8],\n{members}}}\n\n\
+         #[derive(Debug, Clone, Copy)]\npub struct {view}<'a> {{\n    block: &'a \
+         [u8],\n{members}}}\n\n\
          impl<'a> {view}<'a> {{\n    \
-         /// Validates `body` (the bytes after the message header) and wraps it; returns the view\n    \
+         /// Validates `body` (the bytes after the message header) and wraps it; returns \
+         the view\n    \
          /// and the number of body bytes the message occupies.\n    ///\n    \
-         /// # Errors\n    /// [`DecodeError`] for a wrong block length, truncation, an invalid enum or set\n    \
+         /// # Errors\n    /// [`DecodeError`] for a wrong block length, truncation, an \
+         invalid enum or set\n    \
          /// value, or an oversized group or var-data field.\n    \
-         pub fn wrap(header: &MessageHeader, body: &'a [u8]) -> Result<(Self, usize), DecodeError> {{\n        \
+         pub fn wrap(header: &MessageHeader, body: &'a [u8]) -> Result<(Self, usize), \
+         DecodeError> {{\n        \
          header.expect_block_length({bl})?;\n        let block = take(body, {bl})?;\n        \
-         Self::check(block)?;\n        #[allow(unused_mut)]\n        let mut pos = {bl};\n{wrap_tail}        \
+         Self::check(block)?;\n        #[allow(unused_mut)]\n        let mut pos = \
+         {bl};\n{wrap_tail}        \
          Ok((Self {{\n            block,\n{inits}        }}, pos))\n    }}\n\n    \
-         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{check}        let _ = b;\n        Ok(())\n    }}\n\n    \
-         /// Copies the message into its owned form.\n    pub fn to_plain(&self) -> {name} {{\n        \
-         let b = self.block;\n        {name} {{\n{read}{plain_extra}        }}\n    }}\n\n{accessors}}}\n",
+         fn check(b: &[u8]) -> Result<(), DecodeError> {{\n{check}        let _ = \
+         b;\n        Ok(())\n    }}\n\n    \
+         /// Copies the message into its owned form.\n    pub fn to_plain(&self) -> {name} \
+         {{\n        \
+         let b = self.block;\n        {name} \
+         {{\n{read}{plain_extra}        }}\n    }}\n\n{accessors}}}\n",
         name = m.name,
         id = m.id,
         bl = m.block_length,
@@ -358,4 +396,92 @@ fn emit_view(
         read = block.read,
     );
     Ok(())
+}
+
+/// Rust expression of a distinctive, non-null value for field `f`, derived from `seed`.
+fn sample_value(f: &Field, schema: &Schema, seed: u64) -> String {
+    let Some(ty) = schema.types.get(&f.ty) else {
+        return "Default::default()".into();
+    };
+    match ty {
+        TypeDef::Scalar { prim, null, .. } => {
+            let v = match prim {
+                Prim::Char | Prim::U8 => format!("{}", seed % 250),
+                Prim::I8 => format!("-{}", seed % 120),
+                Prim::U16 => format!("{}", seed % 60_000 + 1),
+                Prim::I16 => format!("-{}", seed % 30_000 + 1),
+                Prim::U32 => format!("{}", seed.wrapping_mul(1_000_003) % 4_000_000_000 + 1),
+                Prim::I32 => format!("-{}", seed.wrapping_mul(1_000_003) % 2_000_000_000 + 1),
+                Prim::U64 => format!("{}", seed.wrapping_mul(1_000_000_007)),
+                Prim::I64 => format!("-{}", seed.wrapping_mul(1_000_000_007)),
+            };
+            if null.is_some() {
+                format!("Some({v})")
+            } else {
+                v
+            }
+        }
+        TypeDef::Array { len } => format!("[{}u8; {len}]", seed % 90 + 33),
+        TypeDef::Enum { name, values, .. } => {
+            let last = values.last().map_or("Default::default()".to_string(), |v| {
+                format!("{}::{}", names::type_name(name), names::variant(&v.name))
+            });
+            if f.optional {
+                format!("Some({last})")
+            } else {
+                last
+            }
+        }
+        TypeDef::Set { name, .. } => {
+            let t = names::type_name(name);
+            format!("{t}({t}::MASK)")
+        }
+    }
+}
+
+fn sample_fields(fields: &[Field], schema: &Schema, seed: u64, indent: &str) -> String {
+    let mut out = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        let v = sample_value(f, schema, seed * 100 + i as u64 + 1);
+        let _ = writeln!(out, "{indent}{}: {v},", names::snake(&f.name));
+    }
+    out
+}
+
+/// A statement block building a fully populated sample of `m` as `Plain`.
+pub fn emit_sample(m: &Message, schema: &Schema) -> String {
+    let seed = u64::from(m.id);
+    let mut pre = String::new();
+    let mut extra = String::new();
+    for (gi, g) in m.groups.iter().enumerate() {
+        let s = names::snake(&g.name);
+        let e = names::group_entry(&g.name);
+        let _ = writeln!(pre, "        let mut {s} = GroupVec::new();");
+        for k in 0..2u64 {
+            let fields = sample_fields(
+                &g.fields,
+                schema,
+                seed * 10 + gi as u64 * 2 + k,
+                "            ",
+            );
+            let _ = writeln!(pre, "        let _ = {s}.push({e} {{\n{fields}        }});");
+        }
+        let _ = writeln!(extra, "            {s},");
+    }
+    for d in &m.data {
+        let _ = writeln!(
+            extra,
+            "            {}: VarData::from_validated(\"sample {} of {}\".as_bytes()),",
+            names::snake(&d.name),
+            d.name,
+            m.name
+        );
+    }
+    let fields = sample_fields(&m.fields, schema, seed, "            ");
+    format!(
+        "    {{\n{pre}        out.push(Plain::{name}({name} \
+            {{\n{fields}{extra}        }}));\n        \
+         out.push(Plain::{name}({name}::default()));\n    }}\n",
+        name = m.name
+    )
 }
