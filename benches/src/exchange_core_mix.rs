@@ -250,7 +250,7 @@ impl Generator {
         Command::NewOrder(new_order(account, side, TimeInForce::Gtc, price, qty))
     }
 
-    /// An IOC limit through the whole passive range. Near the target it takes about one
+    /// An IOC limit through the whole passive range. Below the target it takes about half an
     /// average order; above it, about three.
     fn ioc(&mut self, over: bool) -> Command {
         let side = if self.rng.percent(50) {
@@ -263,7 +263,11 @@ impl Generator {
             Side::Buy => PriceTicks(MID.0 + reach),
             Side::Sell => PriceTicks(MID.0 - reach),
         };
-        let max_qty = self.config.max_qty_lots * if over { 3 } else { 1 };
+        let max_qty = if over {
+            self.config.max_qty_lots * 3
+        } else {
+            self.config.max_qty_lots / 2
+        };
         let qty = QtyLots(self.rng.range_inclusive(1, max_qty));
         let account = self.account();
         Command::NewOrder(new_order(account, side, TimeInForce::Ioc, price, qty))

@@ -89,6 +89,12 @@ struct Args {
     peer_repeats: usize,
 }
 
+/// The first field of `/proc/loadavg`, where there is one.
+fn load_average_1m() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 fn main() {
     let args = Args::parse();
     let pinning = affinity::pin((!args.no_pin).then_some(args.pin_core));
@@ -110,6 +116,7 @@ fn main() {
         throughput,
         latency,
         peers,
+        load_average_1m: load_average_1m(),
     };
     if args.json {
         println!("{}", report.json_line());
