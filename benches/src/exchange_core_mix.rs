@@ -35,6 +35,9 @@ pub struct MixConfig {
     /// Largest order quantity, in lots.
     pub max_qty_lots: i64,
     pub seed: u64,
+    /// The engine's `max_orders` (and levels); the ids and ClOrdID maps and the pool scale
+    /// with it, so it decides whether they stay in cache.
+    pub max_orders: u32,
 }
 
 impl MixConfig {
@@ -47,6 +50,7 @@ impl MixConfig {
             spread_ticks: 830,
             max_qty_lots: 100,
             seed: 0x5EED_0001,
+            max_orders: 8_192,
         }
     }
 }
@@ -127,10 +131,8 @@ struct Generator {
 /// Generates the mix described by `config`.
 pub fn generate(config: MixConfig) -> MixWorkload {
     let spec = fixture::btc_usd_spec();
-    let limits = fixture::limits(
-        (config.target_orders as u32 * 8).max(4_096),
-        config.accounts,
-    );
+    let max_orders = config.max_orders.max(config.target_orders as u32 * 4);
+    let limits = fixture::limits(max_orders, config.accounts);
     let mut setup = fixture::funding_commands(0, config.accounts);
     let (engine, stamper) = fixture::engine_with(&spec, limits, &setup);
     let mut gen = Generator {

@@ -26,6 +26,8 @@ pub struct Report {
     pub quick: bool,
     pub pinning: Pinning,
     pub mix_commands: usize,
+    /// The engine's `max_orders` in the mix.
+    pub mix_max_orders: u32,
     pub mix_counts: MixCounts,
     pub mix_shape: BookShape,
     pub throughput: Throughput,
@@ -44,6 +46,7 @@ impl Report {
         let runs: Vec<f64> = t.runs_ops_per_sec.iter().map(|v| v.round()).collect();
         json!({
             "mix_commands": self.mix_commands,
+            "mix_max_orders": self.mix_max_orders,
             "mix_ops_per_sec": t.median_ops_per_sec.round(),
             "mix_ops_per_sec_best": t.best_ops_per_sec.round(),
             "mix_runs_ops_per_sec": runs,
@@ -107,8 +110,8 @@ impl Report {
         let _ = writeln!(out, "exchange-core single-book mix ({pin}{load})");
         let _ = writeln!(
             out,
-            "  commands {}  (GTC {} / IOC {} / cancel {} / move {})",
-            self.mix_commands, c.gtc, c.ioc, c.cancel, c.moves
+            "  commands {}  (GTC {} / IOC {} / cancel {} / move {}), engine max_orders {}",
+            self.mix_commands, c.gtc, c.ioc, c.cancel, c.moves, self.mix_max_orders
         );
         let _ = writeln!(
             out,

@@ -75,6 +75,9 @@ struct Args {
     /// Commands in the mix (default 3,000,000; 300,000 with --quick).
     #[arg(long)]
     mix_commands: Option<usize>,
+    /// The engine's `max_orders` for the mix (the production default is 1,000,000).
+    #[arg(long, default_value_t = 8_192)]
+    mix_max_orders: u32,
     /// Timed throughput runs after the warm-up run.
     #[arg(long, default_value_t = 5)]
     runs: usize,
@@ -100,7 +103,10 @@ fn main() {
     let pinning = affinity::pin((!args.no_pin).then_some(args.pin_core));
     let default_mix = if args.quick { 300_000 } else { 3_000_000 };
     let mix_commands = args.mix_commands.unwrap_or(default_mix);
-    let workload = exchange_core_mix::generate(MixConfig::exchange_core(mix_commands));
+    let workload = exchange_core_mix::generate(MixConfig {
+        max_orders: args.mix_max_orders,
+        ..MixConfig::exchange_core(mix_commands)
+    });
     let probe: &dyn Fn() -> u64 = &allocations;
     let throughput = throughput::measure(&workload, args.runs, Some(probe));
     let latency = open_loop::measure(&workload, args.rate);
@@ -111,6 +117,7 @@ fn main() {
         quick: args.quick,
         pinning,
         mix_commands,
+        mix_max_orders: workload.limits.max_orders,
         mix_counts: workload.counts,
         mix_shape: workload.shape,
         throughput,
