@@ -1,1 +1,19 @@
 //! Benchmark workloads shared by the `engine-bench` and `bench-suite` binaries.
+//!
+//! - `exchange_core_mix`: exchange-core's single-book mix, measured by `throughput`
+//!   (closed loop) and `open_loop` (latency at a fixed rate).
+//! - `shared_stream` + `peers` + `compare`: one stream through our engine, `lobster` and
+//!   `orderbook-rs` in the same process.
+//! - `report`: the table and the JSON line.
+
+pub mod affinity;
+pub mod compare;
+pub mod exchange_core_mix;
+pub mod fixture;
+pub mod open_loop;
+pub mod peers;
+pub mod prng;
+pub mod report;
+pub mod shared_stream;
+pub mod sink;
+pub mod throughput;

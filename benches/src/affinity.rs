@@ -1,0 +1,29 @@
+//! Pinning the benchmark thread to one core, so the scheduler does not migrate it mid-run.
+
+/// Where the benchmark thread runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pinning {
+    /// The core asked for, if any.
+    pub requested_core: Option<usize>,
+    /// Whether the thread was pinned to it.
+    pub pinned: bool,
+}
+
+/// Pins the current thread to `core` when it exists; reports what happened. A missing core or
+/// a refused affinity call (e.g. a restricted container) leaves the thread unpinned.
+pub fn pin(core: Option<usize>) -> Pinning {
+    let Some(wanted) = core else {
+        return Pinning {
+            requested_core: None,
+            pinned: false,
+        };
+    };
+    let found = core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|id| id.id == wanted);
+    Pinning {
+        requested_core: Some(wanted),
+        pinned: found.is_some_and(core_affinity::set_for_current),
+    }
+}
