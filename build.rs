@@ -1,7 +1,8 @@
 //! Build script of the `exchange` package.
 //!
 //! Generates the SBE codecs from `src/protocol/schema.xml` into `$OUT_DIR/protocol_codecs.rs`
-//! (the generator lives in `src/protocol/codegen/`). With the `sbe-gen-check` feature it also
+//! and, with the same generator, the market-data codecs from `src/marketdata/schema.xml` into
+//! `$OUT_DIR/marketdata_codecs.rs` (the generator lives in `src/protocol/codegen/`). With the `sbe-gen-check` feature it also
 //! runs the third-party `sbe_gen` generator on the same schema for `tests/protocol_sbe_gen.rs`.
 
 use std::path::PathBuf;
@@ -11,9 +12,11 @@ use std::process::ExitCode;
 mod protocol_codegen;
 
 const SCHEMA: &str = "src/protocol/schema.xml";
+const MD_SCHEMA: &str = "src/marketdata/schema.xml";
 
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SCHEMA}");
+    println!("cargo:rerun-if-changed={MD_SCHEMA}");
     println!("cargo:rerun-if-changed=src/protocol/codegen");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,9 +33,20 @@ fn run() -> Result<(), String> {
     let code = protocol_codegen::generate(&xml).map_err(|e| format!("{SCHEMA}: {e}"))?;
     let target = out_dir.join("protocol_codecs.rs");
     std::fs::write(&target, code).map_err(|e| format!("writing {}: {e}", target.display()))?;
+    generate_market_data(&out_dir)?;
     #[cfg(feature = "sbe-gen-check")]
     sbe_gen_check(&xml, &out_dir)?;
     Ok(())
+}
+
+/// The market-data schema goes through the same generator; only the banner names its source.
+fn generate_market_data(out_dir: &std::path::Path) -> Result<(), String> {
+    let xml =
+        std::fs::read_to_string(MD_SCHEMA).map_err(|e| format!("reading {MD_SCHEMA}: {e}"))?;
+    let code = protocol_codegen::generate(&xml).map_err(|e| format!("{MD_SCHEMA}: {e}"))?;
+    let code = code.replacen(SCHEMA, MD_SCHEMA, 1);
+    let target = out_dir.join("marketdata_codecs.rs");
+    std::fs::write(&target, code).map_err(|e| format!("writing {}: {e}", target.display()))
 }
 
 /// Runs `sbe_gen` and nests its per-message files as inline modules of one file, which

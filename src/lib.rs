@@ -8,5 +8,6 @@
 pub mod config;
 pub mod engine;
 pub mod gateway;
+pub mod marketdata;
 pub mod protocol;
 pub mod sequencer;

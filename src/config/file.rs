@@ -44,6 +44,9 @@ pub struct Config {
     pub instruments: Vec<InstrumentConfig>,
     #[serde(rename = "account", default)]
     pub accounts: Vec<AccountConfig>,
+    /// `[marketdata]`; defaults when absent.
+    #[serde(default)]
+    pub marketdata: super::marketdata::MarketDataConfig,
 }
 
 /// Engine capacities (`[engine]`).
@@ -149,6 +152,7 @@ impl Config {
         config.instrument_specs()?;
         config.bootstrap_commands()?;
         config.validate_sessions()?;
+        config.marketdata.validate()?;
         Ok(config)
     }
 

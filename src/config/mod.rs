@@ -2,9 +2,11 @@
 
 mod decimal;
 mod file;
+mod marketdata;
 
 pub use decimal::{decimal_to_units, DecimalError};
 pub use file::{AccountConfig, Config, ConfigError, EngineConfig, InstrumentConfig, ServerConfig};
+pub use marketdata::{MarketDataConfig, PACKET_BYTES_LIMIT};
 
 /// The embedded default configuration (four instruments, five demo sessions).
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
