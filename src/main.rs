@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 use exchange::config::Config;
 use exchange::engine::AccountId;
 use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::marketdata::{Publisher, RecoveryLimits, RecoveryServer};
 use exchange::sequencer::{
     recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
 };
@@ -87,6 +88,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// The publisher and its recovery service, per `[marketdata]`.
+fn start_market_data(
+    config: &Config,
+    runtime: &mut Runtime,
+) -> Result<Option<(Publisher, RecoveryServer)>, Box<dyn std::error::Error>> {
+    let md = &config.marketdata;
+    if !md.enabled {
+        println!("market data: disabled");
+        return Ok(None);
+    }
+    let publisher = Publisher::new(md, runtime.sequencer().engine())?;
+    let limits = RecoveryLimits {
+        request_packets_max: md.recovery_request_packets_max,
+        requests_per_sec: md.recovery_requests_per_sec,
+        connections_max: md.recovery_connections_max,
+    };
+    let recovery = RecoveryServer::start(md.recovery_addr()?, publisher.incremental_ring(), limits)
+        .map_err(|e| format!("market data recovery on {}: {e}", md.recovery_listen))?;
+    let target = if md.is_multicast() {
+        format!("multicast {} (loopback, TTL 0)", md.multicast_group)
+    } else {
+        format!("unicast {:?}", md.unicast_hosts)
+    };
+    println!(
+        "market data: {target}, incremental :{} snapshot :{} definitions :{}, recovery {}",
+        md.incremental_port,
+        md.snapshot_port,
+        md.definition_port,
+        recovery.local_addr()
+    );
+    Ok(Some((publisher, recovery)))
+}
+
 fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let server = &config.server;
     let durability = match args.durability {
@@ -162,6 +196,13 @@ fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>>
         release_on_durable: matches!(durability, DurabilityArg::Sync),
     };
     let mut runtime = Runtime::new(sequencer, gateway, runtime_options, stop);
+    let _recovery = match start_market_data(config, &mut runtime)? {
+        Some((publisher, recovery)) => {
+            runtime = runtime.with_market_data(publisher);
+            Some(recovery)
+        }
+        None => None,
+    };
     runtime.run()?;
     println!("exchange stopped at seq {}", runtime.sequencer().last_seq());
     Ok(())

@@ -12,6 +12,7 @@ use super::writer::{Sequencer, SequencerError};
 use crate::engine::event::VecSink;
 use crate::engine::{AccountId, Asset, Engine};
 use crate::gateway::{Gateway, SessionIndex};
+use crate::marketdata::Publisher;
 use crate::protocol::codec::{self as wire, Encode};
 use crate::protocol::mapping::outbound::replies;
 use crate::protocol::mapping::{Query, ReplyContext};
@@ -42,6 +43,8 @@ pub struct Runtime {
     sink: VecSink,
     stop: Arc<AtomicBool>,
     last_timer_check: Instant,
+    /// Market data, fed the events of every applied command; flushed with the replies.
+    marketdata: Option<Publisher>,
 }
 
 /// Longest a blocked poll waits: bounds timer latency (heartbeats, GTD expiry).
@@ -71,7 +74,14 @@ impl Runtime {
             },
             stop,
             last_timer_check: Instant::now(),
+            marketdata: None,
         }
+    }
+
+    /// Publishes market data from every applied command (see `crate::marketdata`).
+    pub fn with_market_data(mut self, publisher: Publisher) -> Runtime {
+        self.marketdata = Some(publisher);
+        self
     }
 
     /// Runs until `stop` is set; then terminates every session and returns.
@@ -184,6 +194,9 @@ impl Runtime {
             ctx.admin_req_id = request_id;
             ctx.admin_template_id = template_id;
         }
+        if let Some(publisher) = &mut self.marketdata {
+            publisher.publish_command(seq, time_ns, &self.sink.events);
+        }
         let engine = self.sequencer.engine();
         let gateway = &mut self.gateway;
         for event in &self.sink.events {
@@ -205,6 +218,9 @@ impl Runtime {
             }
         }
         self.gateway.flush();
+        if let Some(publisher) = &mut self.marketdata {
+            publisher.flush(self.sequencer.engine());
+        }
         Ok(())
     }
 
@@ -246,6 +262,10 @@ impl Runtime {
 
     pub fn sequencer(&self) -> &Sequencer {
         &self.sequencer
+    }
+
+    pub fn marketdata(&self) -> Option<&Publisher> {
+        self.marketdata.as_ref()
     }
 }
 
