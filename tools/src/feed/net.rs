@@ -112,6 +112,20 @@ impl Feed {
         })
     }
 
+    /// Points recovery requests at `addr`.
+    pub fn set_recovery(&mut self, addr: SocketAddr) {
+        self.recovery = addr;
+        self.recovery_stream = None;
+    }
+
+    /// Local ports of the incremental, snapshot and definition sockets (port 0 in the
+    /// endpoints binds ephemeral ports on the unicast host).
+    pub fn local_ports(&self) -> [u16; 3] {
+        self.sockets
+            .each_ref()
+            .map(|s| s.local_addr().map_or(0, |a| a.port()))
+    }
+
     /// Receives and applies what arrives during `duration`; recovers gaps as they appear.
     pub fn run_for(&mut self, duration: Duration) {
         let deadline = Instant::now() + duration;
