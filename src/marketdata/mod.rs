@@ -11,6 +11,7 @@ pub mod error;
 pub mod l2;
 pub mod outbound;
 pub mod packet;
+pub mod pcap;
 pub mod publisher;
 pub mod recovery;
 pub mod ring;
