@@ -32,7 +32,7 @@ impl PacketRing {
             "ring capacity must be a power of two"
         );
         let stride_words = packet_bytes_max.div_ceil(WORD);
-        PacketRing {
+        let ring = PacketRing {
             mask: capacity as u64 - 1,
             stride_words,
             marks: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
@@ -41,7 +41,13 @@ impl PacketRing {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             published: AtomicU64::new(0),
+        };
+        // Touch every page now: zeroed allocations are mapped lazily, and a page fault on the
+        // sequencer thread costs microseconds.
+        for word in ring.words.iter().step_by(4096 / WORD) {
+            word.store(0, Ordering::Relaxed);
         }
+        ring
     }
 
     /// Packets retained.
@@ -57,10 +63,17 @@ impl PacketRing {
         self.marks[slot].store(seq * 2 + 1, Ordering::Relaxed);
         fence(Ordering::Release);
         let words = &self.words[slot * self.stride_words..(slot + 1) * self.stride_words];
-        for (word, chunk) in words.iter().zip(packet.chunks(WORD)) {
-            let mut bytes = [0u8; WORD];
-            bytes[..chunk.len()].copy_from_slice(chunk);
+        let chunks = packet.chunks_exact(WORD);
+        let tail = chunks.remainder();
+        let whole = chunks.len();
+        for (word, chunk) in words.iter().zip(chunks) {
+            let bytes: [u8; WORD] = chunk.try_into().expect("chunks_exact yields whole words");
             word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        if !tail.is_empty() {
+            let mut bytes = [0u8; WORD];
+            bytes[..tail.len()].copy_from_slice(tail);
+            words[whole].store(u64::from_le_bytes(bytes), Ordering::Relaxed);
         }
         self.lens[slot].store(packet.len() as u32, Ordering::Relaxed);
         self.marks[slot].store(seq * 2, Ordering::Release);
