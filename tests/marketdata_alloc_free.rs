@@ -90,7 +90,10 @@ fn publishing_and_flushing_allocate_nothing_after_warm_up() {
     run(&mut h, &mut publisher, 20_000, 60_000);
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
     let stats = publisher.stats();
-    assert!(stats.snapshot_packets > 0 && stats.definition_packets > 0, "{stats:?}");
+    assert!(
+        stats.snapshot_packets > 0 && stats.definition_packets > 0,
+        "{stats:?}"
+    );
     assert_eq!(stats.l2_inconsistencies, 0);
     assert_eq!(allocations, 0, "allocations while publishing 40k commands");
 }

@@ -31,7 +31,7 @@ fn engine() -> Engine {
 /// Event `i`: order `i` rests (50 prices a side), or order `i - 100` is canceled.
 fn event(i: u64) -> Event {
     let order = i / 2;
-    let side = if order % 2 == 0 {
+    let side = if order.is_multiple_of(2) {
         Side::Buy
     } else {
         Side::Sell
@@ -40,7 +40,7 @@ fn event(i: u64) -> Event {
         Side::Buy => 999_000 - (order % 50) as i64,
         Side::Sell => 1_001_000 + (order % 50) as i64,
     };
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Event::Rested {
             order: OrderId(order + 1),
             instrument: InstrumentId(0),
@@ -104,7 +104,7 @@ fn a_burst_of_a_million_events_is_delivered_or_recoverable() {
     let mut turn_started = Instant::now();
     for i in 0..EVENTS {
         publisher.publish_command(i + 1, i, &[event(i)]);
-        if (i + 1) % PER_TURN == 0 {
+        if (i + 1).is_multiple_of(PER_TURN) {
             publisher.flush(&engine);
             slowest_turn = slowest_turn.max(turn_started.elapsed());
             turn_started = Instant::now();

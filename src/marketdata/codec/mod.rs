@@ -4,21 +4,22 @@
 //! The runtime pieces the generated code is built from (header, wire access, groups, errors)
 //! are the order-entry codec's own source files, compiled again here so that the header checks
 //! this schema's id (7101) and the error and group types stay distinct from order entry's.
+//! (Hence `clippy::duplicate_mod` is allowed on them: the duplication is the point.)
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../protocol/codec/encode.rs"]
 mod encode;
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../protocol/codec/error.rs"]
 mod error;
 mod generated;
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../protocol/codec/group.rs"]
 mod group;
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../protocol/codec/header.rs"]
 mod header;
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../protocol/codec/wire.rs"]
 mod wire;
 

@@ -12,6 +12,9 @@ pub struct LevelQty {
     pub orders: i32,
 }
 
+/// A price (mantissa) and its level.
+pub type PricedLevel = (i64, LevelQty);
+
 /// Both sides by price.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct L2Book {
@@ -41,7 +44,7 @@ impl L2Book {
     }
 
     /// Best bid (highest) and best offer (lowest).
-    pub fn top(&self) -> (Option<(i64, LevelQty)>, Option<(i64, LevelQty)>) {
+    pub fn top(&self) -> (Option<PricedLevel>, Option<PricedLevel>) {
         let bid = self.bids.iter().next_back().map(|(p, q)| (*p, *q));
         let offer = self.offers.iter().next().map(|(p, q)| (*p, *q));
         (bid, offer)
