@@ -33,7 +33,7 @@ struct Cli {
     #[arg(long)]
     json: bool,
     /// Run requests from FILE (`-` for stdin) instead of a subcommand.
-    #[arg(long, value_name = "FILE", conflicts_with = "command")]
+    #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
     /// After the last request, wait this long at most for outstanding replies.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
@@ -211,6 +211,9 @@ fn command_line(command: &Command) -> String {
 }
 
 fn load_requests(cli: &Cli, reference: &Reference) -> Result<Vec<ScriptLine>, String> {
+    if cli.script.is_some() && cli.command.is_some() {
+        return Err("give either a subcommand or --script, not both".into());
+    }
     if let Some(path) = &cli.script {
         let text = read_script(path)?;
         let name = path.display();
@@ -315,5 +318,61 @@ fn finish(
             eprintln!("mm-client: {e}");
             ExitCode::from(4)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn one_shot_commands_become_script_lines() {
+        let cli = Cli::parse_from([
+            "mm-client",
+            "--session",
+            "MM1",
+            "--key",
+            "k",
+            "sell",
+            "BTC-USD",
+            "1",
+            "2",
+            "--tif",
+            "ioc",
+            "--reduce-only",
+            "--id",
+            "9",
+        ]);
+        let command = cli.command.expect("a subcommand");
+        assert_eq!(
+            command_line(&command),
+            "sell BTC-USD 1 2 ioc reduce-only id=9"
+        );
+        let cli = Cli::parse_from([
+            "mm-client",
+            "--session",
+            "MM1",
+            "--key",
+            "k",
+            "amend",
+            "9",
+            "1",
+            "2",
+            "--instrument",
+            "ETH-USD",
+            "--side",
+            "buy",
+        ]);
+        let command = cli.command.expect("a subcommand");
+        assert_eq!(
+            command_line(&command),
+            "amend 9 1 2 instrument=ETH-USD side=buy"
+        );
     }
 }

@@ -556,3 +556,507 @@ fn collateral_value(mut w: Words<'_>) -> Result<Request, LineError> {
         haircut_ppm: u32::try_from(haircut.unwrap_or(0)).unwrap_or(u32::MAX),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exchange::protocol::codec::{Asset, BooleanFlag, Side};
+
+    use crate::client::decimal::DecimalError;
+
+    fn parse(text: &str) -> Result<Vec<Request>, ScriptError> {
+        let reference = Reference::from_default_config();
+        parse_script(text, &reference).map(|lines| lines.into_iter().map(|l| l.request).collect())
+    }
+
+    fn one(text: &str) -> Request {
+        let mut requests = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(requests.len(), 1, "{text:?}");
+        requests.remove(0)
+    }
+
+    fn error(text: &str) -> ScriptError {
+        parse(text).expect_err(text)
+    }
+
+    fn reason(text: &str) -> LineError {
+        error(text).reason
+    }
+
+    const BTC: i32 = 1;
+    const ETH: i32 = 2;
+    const UNIT: i64 = 100_000_000;
+
+    #[test]
+    fn limit_order_defaults_to_gtc_without_flags() {
+        let Request::Limit { order, id } = one("buy BTC-USD 0.5 100000.5") else {
+            panic!("not a limit order");
+        };
+        assert_eq!(id, None);
+        assert_eq!(order.side, Side::Buy);
+        assert_eq!(order.security_id, BTC);
+        assert_eq!(order.qty, UNIT / 2);
+        assert_eq!(order.price, 10_000_050_000_000);
+        assert_eq!(order.tif, TimeInForce::GoodTillCancel);
+        assert!(!order.post_only && !order.reduce_only);
+    }
+
+    #[test]
+    fn limit_order_options_in_any_order() {
+        let Request::Limit { order, id } =
+            one("SELL eth-usd 2 3000 id=77 reduce-only ioc post-only")
+        else {
+            panic!("not a limit order");
+        };
+        assert_eq!(id, Some(77));
+        assert_eq!(order.side, Side::Sell);
+        assert_eq!(order.security_id, ETH);
+        assert_eq!(order.tif, TimeInForce::ImmediateOrCancel);
+        assert!(order.post_only && order.reduce_only);
+    }
+
+    #[test]
+    fn every_time_in_force() {
+        for (word, tif, expiry) in [
+            ("gtc", TimeInForce::GoodTillCancel, None),
+            ("ioc", TimeInForce::ImmediateOrCancel, None),
+            ("fok", TimeInForce::FillOrKill, None),
+            ("day", TimeInForce::Day, None),
+            (
+                "gtd=1700000000000000000",
+                TimeInForce::GoodTillDate,
+                Some(1_700_000_000_000_000_000),
+            ),
+        ] {
+            let Request::Limit { order, .. } = one(&format!("buy 1 1 1 {word}")) else {
+                panic!("not a limit order");
+            };
+            assert_eq!((order.tif, order.expire_time_ns), (tif, expiry), "{word}");
+        }
+    }
+
+    #[test]
+    fn market_order() {
+        assert_eq!(
+            one("market sell BTC-USD-PERP 0.001 id=5"),
+            Request::Market {
+                side: Side::Sell,
+                security_id: 3,
+                qty: 100_000,
+                id: Some(5)
+            }
+        );
+    }
+
+    #[test]
+    fn cancel_of_an_order_placed_earlier_knows_its_target() {
+        let requests = parse("buy ETH-USD 1 3000 id=4\ncancel 4").expect("valid");
+        assert_eq!(
+            requests[1],
+            Request::Cancel {
+                orig: 4,
+                target: Some(OrderTarget {
+                    security_id: ETH,
+                    side: Side::Buy
+                }),
+                id: None
+            }
+        );
+    }
+
+    #[test]
+    fn cancel_of_an_unknown_order_goes_without_target_or_with_the_given_one() {
+        assert_eq!(
+            one("cancel 99"),
+            Request::Cancel {
+                orig: 99,
+                target: None,
+                id: None
+            }
+        );
+        assert_eq!(
+            one("cancel 99 instrument=BTC-USD side=sell id=100"),
+            Request::Cancel {
+                orig: 99,
+                target: Some(OrderTarget {
+                    security_id: BTC,
+                    side: Side::Sell
+                }),
+                id: Some(100)
+            }
+        );
+    }
+
+    #[test]
+    fn amend_uses_the_target_of_the_placed_order_and_its_new_id_continues() {
+        let requests = parse("sell BTC-USD 1 101000 id=1\namend 1 2 101500 id=2\namend 2 1 101400")
+            .expect("valid");
+        let target = OrderTarget {
+            security_id: BTC,
+            side: Side::Sell,
+        };
+        assert_eq!(
+            requests[1],
+            Request::Amend {
+                orig: 1,
+                qty: 2 * UNIT,
+                price: 10_150_000_000_000,
+                target,
+                id: Some(2)
+            }
+        );
+        assert!(matches!(requests[2], Request::Amend { orig: 2, target: t, .. } if t == target));
+    }
+
+    #[test]
+    fn amend_of_an_unknown_order_needs_instrument_and_side() {
+        assert_eq!(
+            reason("amend 5 1 100"),
+            LineError::AmendTargetUnknown { orig: 5 }
+        );
+        assert!(matches!(
+            one("amend 5 1 100 instrument=ETH-USD side=buy"),
+            Request::Amend {
+                target: OrderTarget {
+                    security_id: ETH,
+                    side: Side::Buy
+                },
+                ..
+            }
+        ));
+        assert_eq!(
+            reason("amend 5 1 100 instrument=ETH-USD"),
+            LineError::PartialTarget
+        );
+    }
+
+    #[test]
+    fn mass_cancel_all_or_one_instrument() {
+        assert_eq!(
+            one("mass-cancel"),
+            Request::MassCancel { security_id: None }
+        );
+        assert_eq!(
+            one("mass-cancel ETH-USD-PERP"),
+            Request::MassCancel {
+                security_id: Some(4)
+            }
+        );
+    }
+
+    #[test]
+    fn queries_and_sleep() {
+        assert_eq!(one("positions"), Request::Positions);
+        assert_eq!(one("collateral"), Request::Collateral);
+        assert_eq!(one("sleep 250"), Request::Sleep { ms: 250 });
+    }
+
+    #[test]
+    fn deposit_and_withdraw() {
+        assert_eq!(
+            one("deposit 4 usd 1000.25"),
+            Request::Funds {
+                account: 4,
+                asset: Asset::Usd,
+                amount: 100_025_000_000,
+                transfer: TransferType::Deposit
+            }
+        );
+        assert!(matches!(
+            one("withdraw 4 BTC 0.1"),
+            Request::Funds {
+                asset: Asset::Btc,
+                amount: 10_000_000,
+                transfer: TransferType::Withdrawal,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn account_keys_override_the_configured_attributes() {
+        let Request::Account(setup) = one(
+            "account 4 client_class=professional derivatives_knowledge=true \
+             risk_disclosure_version_acked=3 securities_margin_client=true \
+             credit_limit_usd=50000.5 affiliate_mm=false owner_group=9",
+        ) else {
+            panic!("not an account line");
+        };
+        assert_eq!(setup.account, 4);
+        assert_eq!(setup.client_class, ClientClass::Professional);
+        assert_eq!(setup.derivatives_knowledge, BooleanFlag::True);
+        assert_eq!(setup.risk_disclosure_version_acked, 3);
+        assert_eq!(setup.securities_margin_client, BooleanFlag::True);
+        assert_eq!(setup.credit_limit_usd, 5_000_050_000_000);
+        assert_eq!(setup.affiliate_mm, BooleanFlag::False);
+        assert_eq!(setup.owner_group, 9);
+        // Keys not given keep the embedded configuration's values (MM1: owner group 1).
+        let Request::Account(mm1) = one("account 1 credit_limit_usd=0") else {
+            panic!("not an account line");
+        };
+        assert_eq!(mm1.owner_group, 1);
+        assert_eq!(mm1.client_class, ClientClass::Professional);
+    }
+
+    #[test]
+    fn index_collateral_value_halt_resume() {
+        assert_eq!(
+            one("index BTC-USD-PERP 100000 100010.5 99990"),
+            Request::Index {
+                security_id: 3,
+                prices: vec![10_000_000_000_000, 10_001_050_000_000, 9_999_000_000_000]
+            }
+        );
+        assert_eq!(
+            one("collateral-value 4 7 250000 haircut_ppm=300000"),
+            Request::CollateralValue {
+                account: 4,
+                class: 7,
+                value: 250_000 * UNIT,
+                haircut_ppm: 300_000
+            }
+        );
+        assert!(matches!(
+            one("collateral-value 4 7 0"),
+            Request::CollateralValue {
+                haircut_ppm: 0,
+                value: 0,
+                ..
+            }
+        ));
+        assert_eq!(
+            one("halt ETH-USD"),
+            Request::Status {
+                security_id: ETH,
+                status: SecurityTradingStatus::TradingHalt
+            }
+        );
+        assert_eq!(
+            one("resume 2"),
+            Request::Status {
+                security_id: ETH,
+                status: SecurityTradingStatus::ReadyToTrade
+            }
+        );
+    }
+
+    #[test]
+    fn blank_lines_and_comments_are_ignored_and_line_numbers_kept() {
+        let reference = Reference::from_default_config();
+        let lines = parse_script(
+            "# quotes\n\n  buy 1 1 1  # bid\n\t\npositions\n",
+            &reference,
+        )
+        .expect("valid");
+        assert_eq!(lines.iter().map(|l| l.line).collect::<Vec<_>>(), [3, 5]);
+    }
+
+    #[test]
+    fn the_first_bad_line_is_reported_with_its_number() {
+        let e = error("buy 1 1 1\npositions\nfrobnicate\nbuy nonsense");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.reason, LineError::UnknownCommand("frobnicate".into()));
+        assert_eq!(e.to_string(), "line 3: unknown command \"frobnicate\"");
+    }
+
+    #[test]
+    fn missing_arguments_name_what_is_missing() {
+        for (text, what) in [
+            ("buy BTC-USD 1", "PRICE"),
+            ("sell", "INSTRUMENT"),
+            ("market buy BTC-USD", "QTY"),
+            ("market", "buy|sell"),
+            ("cancel", "CLORDID"),
+            ("amend 1 2", "PRICE"),
+            ("sleep", "MS"),
+            ("deposit 1 USD", "AMOUNT"),
+            ("withdraw 1", "ASSET"),
+            ("account", "ACCOUNT"),
+            ("account 1", "KEY=VALUE"),
+            ("index", "INSTRUMENT"),
+            ("collateral-value 1 2", "VALUE"),
+            ("halt", "INSTRUMENT"),
+            ("resume", "INSTRUMENT"),
+        ] {
+            match reason(text) {
+                LineError::Missing { what: w, .. } => assert_eq!(w, what, "{text}"),
+                other => panic!("{text}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unexpected_words_are_refused() {
+        for text in [
+            "buy 1 1 1 maybe",
+            "market buy 1 1 ioc",
+            "cancel 1 2",
+            "cancel 1 colour=red",
+            "amend 1 1 1 instrument=1 side=buy extra",
+            "mass-cancel BTC-USD ETH-USD",
+            "positions now",
+            "collateral 1",
+            "sleep 1 2",
+            "deposit 1 USD 1 2",
+            "account 1 owner_group",
+            "collateral-value 1 2 3 4",
+            "halt 1 2",
+        ] {
+            assert!(
+                matches!(reason(text), LineError::Unexpected { .. }),
+                "{text}: {}",
+                reason(text)
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_options_are_refused() {
+        for text in [
+            "buy 1 1 1 ioc fok",
+            "buy 1 1 1 post-only post-only",
+            "buy 1 1 1 reduce-only reduce-only",
+            "buy 1 1 1 id=1 id=2",
+            "market buy 1 1 id=1 id=2",
+            "cancel 1 side=buy side=sell instrument=1",
+            "account 1 owner_group=1 owner_group=2",
+            "collateral-value 1 2 3 haircut_ppm=1 haircut_ppm=2",
+        ] {
+            assert!(
+                matches!(reason(text), LineError::Repeated { .. }),
+                "{text}: {}",
+                reason(text)
+            );
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_value_error() {
+        fn value(text: &str) -> RequestError {
+            match reason(text) {
+                LineError::Value(e) => e,
+                other => panic!("{text}: {other}"),
+            }
+        }
+        assert!(matches!(
+            value("buy DOGE-USD 1 1"),
+            RequestError::UnknownInstrument { .. }
+        ));
+        assert!(matches!(value("market up 1 1"), RequestError::Side(_)));
+        assert!(matches!(
+            value("cancel 1 instrument=1 side=up"),
+            RequestError::Side(_)
+        ));
+        assert!(matches!(
+            value("buy 1 1 1 gtd=soon"),
+            RequestError::TimeInForce(_)
+        ));
+        assert!(matches!(
+            value("buy 1 1 1 gtd=0"),
+            RequestError::TimeInForce(_)
+        ));
+        assert!(matches!(
+            value("buy 1 0.000000001 1"),
+            RequestError::Decimal(DecimalError::TooPrecise { places: 9, .. })
+        ));
+        assert!(matches!(
+            value("buy 1 abc 1"),
+            RequestError::Decimal(DecimalError::NotANumber { .. })
+        ));
+        assert!(matches!(
+            value("sell 1 1 0"),
+            RequestError::Decimal(DecimalError::NotPositive { .. })
+        ));
+        assert!(matches!(
+            value("amend 1 -1 1 instrument=1 side=buy"),
+            RequestError::Decimal(DecimalError::NotPositive { .. })
+        ));
+        assert!(matches!(value("cancel x"), RequestError::Integer { .. }));
+        assert!(matches!(
+            value("buy 1 1 1 id=-3"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(
+            value("sleep 3600001"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(value("deposit 1 DOGE 1"), RequestError::Asset(_)));
+        assert!(matches!(
+            value("deposit x USD 1"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(
+            value("withdraw 1 USD 0"),
+            RequestError::Decimal(DecimalError::NotPositive { .. })
+        ));
+        assert!(matches!(
+            value("account 1 colour=red"),
+            RequestError::AccountKey(_)
+        ));
+        assert!(matches!(
+            value("account 1 client_class=vip"),
+            RequestError::ClientClass(_)
+        ));
+        assert!(matches!(
+            value("account 1 affiliate_mm=yes"),
+            RequestError::Boolean { .. }
+        ));
+        assert!(matches!(
+            value("account 1 risk_disclosure_version_acked=70000"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(
+            value("account 1 credit_limit_usd=-5"),
+            RequestError::Decimal(DecimalError::Negative { .. })
+        ));
+        assert!(matches!(
+            value("index 3"),
+            RequestError::ConstituentCount(0)
+        ));
+        assert!(matches!(
+            value(&format!("index 3{}", " 1".repeat(17))),
+            RequestError::ConstituentCount(17)
+        ));
+        assert!(matches!(
+            value("collateral-value 1 70000 1"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(
+            value("collateral-value 1 2 1 haircut_ppm=1000001"),
+            RequestError::Integer { .. }
+        ));
+        assert!(matches!(
+            value("halt NOPE"),
+            RequestError::UnknownInstrument { .. }
+        ));
+    }
+
+    #[test]
+    fn a_reused_id_points_at_its_first_line() {
+        let e = error("buy 1 1 1 id=5\nsell 1 1 2\ncancel 5 id=5");
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.reason,
+            LineError::DuplicateId {
+                id: 5,
+                first_line: 1
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_instrument_lists_the_known_symbols() {
+        let e = error("buy DOGE-USD 1 1");
+        assert!(e.to_string().contains("BTC-USD, ETH-USD"), "{e}");
+    }
+
+    #[test]
+    fn one_shot_line_parses_alone() {
+        let reference = Reference::from_default_config();
+        assert_eq!(parse_line("positions", &reference), Ok(Request::Positions));
+        assert_eq!(
+            parse_line("", &reference),
+            Err(LineError::UnknownCommand(String::new()))
+        );
+    }
+}
