@@ -3,7 +3,7 @@
 //! | request | done on |
 //! |---|---|
 //! | resting limit order | ExecutionReport New or Rejected (or an already final state) |
-//! | IOC, FOK, market order | ExecutionReport with a final OrdStatus: filled, canceled, rejected, expired |
+//! | IOC, FOK, market order | ExecutionReport with a final OrdStatus (filled, canceled, …) |
 //! | cancel | ExecutionReport Canceled of the order, or OrderCancelReject |
 //! | amend | ExecutionReport Replaced, or OrderCancelReject |
 //! | mass cancel | OrderMassCancelReport |
