@@ -7,5 +7,6 @@
 
 pub mod config;
 pub mod engine;
+pub mod gateway;
 pub mod protocol;
 pub mod sequencer;

@@ -2,21 +2,63 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use exchange::config::Config;
-use exchange::engine::{Command, Engine, VecSink};
+use exchange::engine::AccountId;
+use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::sequencer::{
+    recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
+};
+use journal::{Durability, JournalOptions};
 
-/// A regulated BTC/ETH exchange core.
+/// A regulated BTC/ETH exchange core: order entry over FIXP/SBE, a journaled deterministic
+/// engine, recovery from snapshots and the journal.
 #[derive(Parser, Debug)]
 #[command(name = "exchange", version, about)]
 struct Args {
     /// Configuration file (TOML); the embedded default when absent.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Print the effective configuration and exit.
+    /// Print the embedded default configuration and exit.
     #[arg(long)]
     print_default_config: bool,
+    /// Order-entry listen address (overrides `[server] listen`).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Journal directory (overrides `[server] journal_dir`).
+    #[arg(long)]
+    journal_dir: Option<PathBuf>,
+    /// When journal records become durable (overrides `[server] durability`).
+    #[arg(long, value_enum)]
+    durability: Option<DurabilityArg>,
+    /// Background flush interval in `async` durability, ms.
+    #[arg(long)]
+    async_flush_ms: Option<u64>,
+    /// Use fdatasync even where io_uring works.
+    #[arg(long)]
+    force_sync_fallback: bool,
+    /// Pin the sequencer thread to this core.
+    #[arg(long)]
+    pin_core: Option<usize>,
+    /// How the sequencer waits when idle (overrides `[server] idle`).
+    #[arg(long, value_enum)]
+    idle: Option<IdleArg>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DurabilityArg {
+    None,
+    Async,
+    Sync,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IdleArg {
+    Spin,
+    Block,
 }
 
 fn main() -> ExitCode {
@@ -36,7 +78,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match start(&config) {
+    match serve(&args, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("exchange: {err}");
@@ -45,21 +87,82 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-    let mut engine = Engine::new(config.instrument_specs()?, config.engine_limits())?;
-    let mut sink = VecSink::default();
-    for (i, command) in config.bootstrap_commands()?.into_iter().enumerate() {
-        engine.apply(i as u64 + 1, 0, &Command::Admin(command), &mut sink);
+fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let server = &config.server;
+    let durability = match args.durability {
+        Some(d) => d,
+        None => match server.durability.as_str() {
+            "none" => DurabilityArg::None,
+            "async" => DurabilityArg::Async,
+            "sync" => DurabilityArg::Sync,
+            other => return Err(format!("[server] durability {other:?}: none|async|sync").into()),
+        },
+    };
+    let interval_ms = args.async_flush_ms.unwrap_or(server.async_flush_ms);
+    let journal = JournalOptions {
+        durability: match durability {
+            DurabilityArg::None => Durability::None,
+            DurabilityArg::Async => Durability::Async { interval_ms },
+            DurabilityArg::Sync => Durability::Sync,
+        },
+        force_fallback: args.force_sync_fallback,
+        ..JournalOptions::default()
+    };
+    let idle = match args.idle {
+        Some(IdleArg::Spin) => Idle::Spin,
+        Some(IdleArg::Block) => Idle::Block,
+        None => match server.idle.as_str() {
+            "spin" => Idle::Spin,
+            "block" => Idle::Block,
+            other => return Err(format!("[server] idle {other:?}: spin|block").into()),
+        },
+    };
+    let options = RecoveryOptions {
+        journal_dir: args
+            .journal_dir
+            .clone()
+            .unwrap_or_else(|| server.journal_dir.clone().into()),
+        journal,
+        sequencer: SequencerOptions {
+            digest_every: server.digest_every,
+            snapshot_every: server.snapshot_every,
+        },
+        snapshots_kept: 3,
+    };
+    let (sequencer, summary) = recover(config, &options)?;
+    println!(
+        "journal {} ({durability:?}): {summary}",
+        options.journal_dir.display()
+    );
+    let sessions = config
+        .accounts
+        .iter()
+        .map(|a| SessionConfig {
+            name: a.session.clone(),
+            key: a.key.clone(),
+            account: AccountId(a.id),
+            operator: a.operator,
+            cancel_on_disconnect: a.cancel_on_disconnect,
+        })
+        .collect();
+    let listen = args.listen.clone().unwrap_or_else(|| server.listen.clone());
+    let gateway = Gateway::bind(GatewayConfig::with_sessions(listen, sessions))?;
+    println!("order entry listening on {}", gateway.local_addr());
+    for inst in &config.instruments {
+        println!("instrument {} SecurityID {}", inst.symbol, inst.security_id);
     }
-    for inst in config.instruments.iter() {
-        println!(
-            "instrument {} security_id {}",
-            inst.symbol, inst.security_id
-        );
-    }
-    for account in &config.accounts {
-        println!("session {} account {}", account.session, account.id);
-    }
-    println!("engine ready: digest {:016x}", engine.digest());
+    let pin_core = args.pin_core.or(server.pin_core);
+    println!("sequencer: idle {idle:?}, pinned core {pin_core:?}");
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&stop))?;
+    let runtime_options = RuntimeOptions {
+        idle,
+        pin_core,
+        release_on_durable: matches!(durability, DurabilityArg::Sync),
+    };
+    let mut runtime = Runtime::new(sequencer, gateway, runtime_options, stop);
+    runtime.run()?;
+    println!("exchange stopped at seq {}", runtime.sequencer().last_seq());
     Ok(())
 }

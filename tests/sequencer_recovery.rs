@@ -55,7 +55,7 @@ fn trade_some(sequencer: &mut Sequencer, first_cl: u64, count: u64) {
             .submit(RecordKind::Message, account, 0, &payload, &mut sink)
             .unwrap();
     }
-    assert!(sink.count as u64 >= count);
+    assert!(sink.count >= count);
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {

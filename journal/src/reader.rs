@@ -232,7 +232,10 @@ impl JournalReader {
         };
         let next_path = self.dir.join(segment_file_name(next_seq));
         // An empty current segment starts at `next_seq` itself: there is nothing to move to.
-        let is_current = self.current.as_ref().is_some_and(|seg| seg.path == next_path);
+        let is_current = self
+            .current
+            .as_ref()
+            .is_some_and(|seg| seg.path == next_path);
         if is_current || !next_path.exists() {
             return Ok(false);
         }

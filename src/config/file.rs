@@ -66,6 +66,20 @@ pub struct ServerConfig {
     pub async_flush_ms: u64,
     pub idle: String,
     pub pin_core: Option<usize>,
+    /// A digest record every this many journal records.
+    #[serde(default = "default_digest_every")]
+    pub digest_every: u64,
+    /// A snapshot every this many journal records (0: never).
+    #[serde(default = "default_snapshot_every")]
+    pub snapshot_every: u64,
+}
+
+fn default_digest_every() -> u64 {
+    10_000
+}
+
+fn default_snapshot_every() -> u64 {
+    1_000_000
 }
 
 /// One `[[instrument]]`; amounts are decimals in whole units, rates are fractions.
@@ -113,6 +127,9 @@ pub struct AccountConfig {
     /// An operator session may send admin messages.
     #[serde(default)]
     pub operator: bool,
+    /// Cancel the account's open orders when its session disconnects.
+    #[serde(default)]
+    pub cancel_on_disconnect: bool,
     #[serde(default)]
     pub balances: BTreeMap<String, Decimal>,
 }

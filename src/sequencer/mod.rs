@@ -7,10 +7,12 @@ pub mod clock;
 pub mod core;
 pub mod record_kind;
 pub mod recovery;
-pub mod sequencer;
+pub mod runtime;
+pub mod writer;
 
 pub use self::core::{Core, CoreError, Outcome};
 pub use clock::Clock;
 pub use record_kind::{RecordKind, FLAG_OPERATOR};
 pub use recovery::{recover, RecoveryOptions, RecoverySummary};
-pub use sequencer::{Sequencer, SequencerError, SequencerOptions};
+pub use runtime::{Idle, Runtime, RuntimeOptions};
+pub use writer::{Sequencer, SequencerError, SequencerOptions};

@@ -14,7 +14,7 @@ use journal::{JournalOptions, JournalReader, JournalWriter, SnapshotStore};
 use super::bootstrap::bootstrap_messages;
 use super::core::{Core, Outcome};
 use super::record_kind::{RecordKind, FLAG_OPERATOR};
-use super::sequencer::{Sequencer, SequencerError, SequencerOptions};
+use super::writer::{Sequencer, SequencerError, SequencerOptions};
 use crate::config::Config;
 use crate::engine::event::CountingSink;
 use crate::engine::snapshot::fingerprint;

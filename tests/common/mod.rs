@@ -2,6 +2,8 @@
 //! a sequencer stand-in that stamps commands, and order builders.
 #![allow(dead_code)]
 
+pub mod wire;
+
 use exchange::config::Config;
 use exchange::engine::{
     AccountId, Asset, Command, Engine, EngineLimits, Event, InstrumentId, NewOrder, OrdType,

@@ -1,0 +1,325 @@
+//! The sequencer's loop: poll the gateway, journal and apply each inbound message, send the
+//! replies, fire timers; in `sync` durability, release replies only once their records are
+//! durable (group commit: one sync covers the whole batch). Run to completion on one thread.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::core::Outcome;
+use super::record_kind::{RecordKind, FLAG_OPERATOR};
+use super::writer::{Sequencer, SequencerError};
+use crate::engine::event::VecSink;
+use crate::engine::{AccountId, Asset, Engine};
+use crate::gateway::{Gateway, SessionIndex};
+use crate::protocol::codec::{self as wire, Encode};
+use crate::protocol::mapping::outbound::replies;
+use crate::protocol::mapping::{Query, ReplyContext};
+
+/// How the loop waits when there is nothing to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idle {
+    /// Poll with a zero timeout: lowest latency, one core at 100%.
+    Spin,
+    /// Block in epoll until a socket or timer is due: the default on small machines.
+    Block,
+}
+
+/// Loop settings.
+#[derive(Clone, Copy, Debug)]
+pub struct RuntimeOptions {
+    pub idle: Idle,
+    pub pin_core: Option<usize>,
+    /// Replies wait for durability (`sync` journal mode).
+    pub release_on_durable: bool,
+}
+
+/// The running exchange: sequencer plus gateway.
+pub struct Runtime {
+    sequencer: Sequencer,
+    gateway: Gateway,
+    options: RuntimeOptions,
+    sink: VecSink,
+    stop: Arc<AtomicBool>,
+    last_timer_check: Instant,
+}
+
+/// Longest a blocked poll waits: bounds timer latency (heartbeats, GTD expiry).
+const BLOCK_MAX: Duration = Duration::from_millis(5);
+/// How often session timers run.
+const SESSION_TIMER_EVERY: Duration = Duration::from_millis(1);
+
+fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Runtime {
+    pub fn new(
+        sequencer: Sequencer,
+        gateway: Gateway,
+        options: RuntimeOptions,
+        stop: Arc<AtomicBool>,
+    ) -> Runtime {
+        Runtime {
+            sequencer,
+            gateway,
+            options,
+            sink: VecSink {
+                events: Vec::with_capacity(64 * 1024),
+            },
+            stop,
+            last_timer_check: Instant::now(),
+        }
+    }
+
+    /// Runs until `stop` is set; then terminates every session and returns.
+    ///
+    /// # Errors
+    /// A journal failure or an unappliable record: the exchange must stop.
+    pub fn run(&mut self) -> Result<(), SequencerError> {
+        if let Some(core) = self.options.pin_core {
+            let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: core });
+            if !pinned {
+                eprintln!("exchange: could not pin the sequencer to core {core}; running unpinned");
+            }
+        }
+        while !self.stop.load(Ordering::Relaxed) {
+            self.turn()?;
+        }
+        self.gateway.shutdown();
+        Ok(())
+    }
+
+    /// One turn of the loop.
+    ///
+    /// # Errors
+    /// As `run`.
+    pub fn turn(&mut self) -> Result<(), SequencerError> {
+        let timeout = self.poll_timeout();
+        if let Err(e) = self.gateway.poll(timeout, wall_ns()) {
+            eprintln!("exchange: poll failed: {e}");
+        }
+        self.process_batch()?;
+        self.process_disconnects()?;
+        if self.last_timer_check.elapsed() >= SESSION_TIMER_EVERY {
+            self.last_timer_check = Instant::now();
+            self.gateway.on_timer(wall_ns());
+            self.sink.events.clear();
+            if self.sequencer.fire_due_timers(&mut self.sink)? {
+                let seq = self.sequencer.last_seq();
+                self.send_replies(
+                    seq,
+                    wall_ns(),
+                    AccountId(0),
+                    Outcome::Applied { admin: None },
+                );
+            }
+        }
+        self.release()?;
+        Ok(())
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        if self.options.idle == Idle::Spin || self.gateway.has_pending_input() {
+            return Some(Duration::ZERO);
+        }
+        let until_timer = self
+            .sequencer
+            .engine()
+            .next_timer_ns()
+            .map(|due| Duration::from_nanos(due.saturating_sub(wall_ns())));
+        Some(until_timer.map_or(BLOCK_MAX, |t| t.min(BLOCK_MAX)))
+    }
+
+    fn process_batch(&mut self) -> Result<(), SequencerError> {
+        for i in 0..self.gateway.batch.items.len() {
+            let item = self.gateway.batch.items[i];
+            if let Some(query) = query_of(item.template_id) {
+                let request_id = request_id(self.gateway.batch.message(&item));
+                self.answer(query, request_id, item.session, item.account);
+                continue;
+            }
+            let flags = if item.operator { FLAG_OPERATOR } else { 0 };
+            self.sink.events.clear();
+            let message = self.gateway.batch.message(&item);
+            let (header, outcome) = self.sequencer.submit(
+                RecordKind::Message,
+                item.account.0,
+                flags,
+                message,
+                &mut self.sink,
+            )?;
+            self.send_replies(header.seq, header.time_ns, item.account, outcome);
+        }
+        self.gateway.batch.clear();
+        Ok(())
+    }
+
+    fn process_disconnects(&mut self) -> Result<(), SequencerError> {
+        let mut dropped = [None::<SessionIndex>; 8];
+        for (slot, session) in dropped.iter_mut().zip(self.gateway.take_disconnects()) {
+            *slot = Some(session);
+        }
+        for session in dropped.into_iter().flatten() {
+            let account = self.gateway.sessions.sessions[session].config.account;
+            self.sink.events.clear();
+            let kind = RecordKind::CancelOnDisconnect;
+            let (header, outcome) =
+                self.sequencer
+                    .submit(kind, account.0, 0, &[], &mut self.sink)?;
+            self.send_replies(header.seq, header.time_ns, account, outcome);
+        }
+        Ok(())
+    }
+
+    /// Turns the events in the sink into replies for the sessions concerned.
+    fn send_replies(&mut self, seq: u64, time_ns: u64, requester: AccountId, outcome: Outcome) {
+        let mut ctx = ReplyContext::new(seq, time_ns, requester);
+        if let Outcome::Applied {
+            admin: Some((request_id, template_id)),
+        } = outcome
+        {
+            ctx.admin_req_id = request_id;
+            ctx.admin_template_id = template_id;
+        }
+        let engine = self.sequencer.engine();
+        let gateway = &mut self.gateway;
+        for event in &self.sink.events {
+            replies(event, engine, &mut ctx, |account, reply| {
+                gateway.send_to_account(account, &reply, time_ns);
+            });
+        }
+    }
+
+    /// In sync mode, waits until everything journaled is durable; then writes the replies.
+    fn release(&mut self) -> Result<(), SequencerError> {
+        if self.options.release_on_durable {
+            let last = self.sequencer.last_seq();
+            if self.sequencer.durable_seq() < last {
+                self.sequencer.request_sync()?;
+                while self.sequencer.durable_seq() < last {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        self.gateway.flush();
+        Ok(())
+    }
+
+    /// Answers a read-only query from the current state (not journaled: it changes nothing).
+    fn answer(&mut self, query: Query, request_id: u64, session: SessionIndex, account: AccountId) {
+        let now = wall_ns();
+        match query {
+            Query::Collateral { .. } => {
+                let report = collateral_report(self.sequencer.engine(), account, request_id, now);
+                self.gateway.send_to_session(session, &report, now);
+            }
+            Query::Positions { .. } => {
+                // Perpetual positions arrive with the perpetual engine: every account is flat.
+                let engine = self.sequencer.engine();
+                let perps: Vec<i32> = (0..engine.instrument_count())
+                    .filter_map(|i| engine.instrument(crate::engine::InstrumentId(i as u16)))
+                    .filter(|i| i.spec.kind == crate::engine::InstrumentKind::Perpetual)
+                    .map(|i| i.spec.security_id)
+                    .collect();
+                for (n, security_id) in perps.iter().enumerate() {
+                    let report = wire::PositionReport {
+                        pos_maint_rpt_id: request_id.wrapping_mul(16).wrapping_add(n as u64),
+                        pos_req_id: Some(request_id),
+                        account: account.0 as u64,
+                        transact_time: now,
+                        security_id: *security_id,
+                        tot_num_reports: perps.len() as u16,
+                        ..Default::default()
+                    };
+                    self.gateway.send_to_session(session, &report, now);
+                }
+            }
+        }
+    }
+
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.sequencer
+    }
+}
+
+fn query_of(template_id: u16) -> Option<Query> {
+    let (request_id, account) = (0, AccountId(0));
+    match template_id {
+        wire::RequestForPositions::TEMPLATE_ID => Some(Query::Positions {
+            request_id,
+            account,
+        }),
+        wire::CollateralInquiry::TEMPLATE_ID => Some(Query::Collateral {
+            request_id,
+            account,
+        }),
+        _ => None,
+    }
+}
+
+fn request_id(message: &[u8]) -> u64 {
+    match wire::decode(message) {
+        Ok(wire::Inbound::RequestForPositions(v)) => v.to_plain().pos_req_id,
+        Ok(wire::Inbound::CollateralInquiry(v)) => v.to_plain().coll_inquiry_id,
+        _ => 0,
+    }
+}
+
+/// Balances per asset. Until the margin engine lands, virtual assets are valued at the spot
+/// reference price without haircut, and margins and loans are zero.
+fn collateral_report(
+    engine: &Engine,
+    account: AccountId,
+    request_id: u64,
+    now: u64,
+) -> wire::CollateralReport {
+    let mut report = wire::CollateralReport {
+        coll_rpt_id: request_id,
+        coll_inquiry_id: Some(request_id),
+        account: account.0 as u64,
+        transact_time: now,
+        ..Default::default()
+    };
+    let Some(state) = engine.account(account) else {
+        return report;
+    };
+    let mut total: i128 = 0;
+    for asset in Asset::ALL {
+        let balance = state.balance(asset);
+        let value = value_usd(engine, asset, balance.total().0);
+        total += value as i128;
+        let entry = wire::CollateralAmountsEntry {
+            balance: balance.total().0,
+            held_amount: balance.held.0,
+            collateral_value: value,
+            currency: match asset {
+                Asset::Usd => wire::Asset::Usd,
+                Asset::Btc => wire::Asset::Btc,
+                Asset::Eth => wire::Asset::Eth,
+            },
+        };
+        let _ = report.no_collateral_amounts.push(entry);
+    }
+    report.total_net_value = i64::try_from(total).unwrap_or(i64::MAX);
+    report
+}
+
+fn value_usd(engine: &Engine, asset: Asset, units: i64) -> i64 {
+    if asset == Asset::Usd {
+        return units;
+    }
+    let spot = (0..engine.instrument_count())
+        .filter_map(|i| engine.instrument(crate::engine::InstrumentId(i as u16)))
+        .find(|i| i.spec.kind == crate::engine::InstrumentKind::Spot && i.spec.base == asset);
+    spot.map_or(0, |inst| {
+        let price_units = inst.spec.ticks_to_price(inst.reference) as i128;
+        i64::try_from(units as i128 * price_units / 100_000_000).unwrap_or(i64::MAX)
+    })
+}
