@@ -23,7 +23,9 @@ use hdrhistogram::Histogram;
 use journal::{Durability, JournalOptions};
 
 fn wall_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// An exchange running on a thread of this process.
@@ -38,7 +40,12 @@ impl Server {
     ///
     /// # Panics
     /// If the server cannot start: a benchmark has nothing to measure then.
-    pub fn start(dir: &Path, durability: Durability, idle: Idle, pin_core: Option<usize>) -> Server {
+    pub fn start(
+        dir: &Path,
+        durability: Durability,
+        idle: Idle,
+        pin_core: Option<usize>,
+    ) -> Server {
         let _ = std::fs::remove_dir_all(dir);
         let dir = dir.to_path_buf();
         let stop = Arc::new(AtomicBool::new(false));
@@ -48,7 +55,10 @@ impl Server {
             let config = Config::default_config();
             let options = RecoveryOptions {
                 journal_dir: dir,
-                journal: JournalOptions { durability, ..JournalOptions::default() },
+                journal: JournalOptions {
+                    durability,
+                    ..JournalOptions::default()
+                },
                 sequencer: SequencerOptions::default(),
                 snapshots_kept: 2,
             };
@@ -70,11 +80,23 @@ impl Server {
             let gateway = Gateway::bind(gateway_config).expect("gateway binds");
             ready_tx.send(gateway.local_addr()).expect("bench waits");
             let release_on_durable = durability == Durability::Sync;
-            let options = RuntimeOptions { idle, pin_core, release_on_durable };
-            Runtime::new(sequencer, gateway, options, thread_stop).run().expect("runtime");
+            let options = RuntimeOptions {
+                idle,
+                pin_core,
+                release_on_durable,
+            };
+            Runtime::new(sequencer, gateway, options, thread_stop)
+                .run()
+                .expect("runtime");
         });
-        let addr = ready_rx.recv_timeout(Duration::from_secs(30)).expect("server starts");
-        Server { addr, stop, thread: Some(thread) }
+        let addr = ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server starts");
+        Server {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -102,23 +124,33 @@ impl Session {
     pub fn logon(addr: SocketAddr, name: &str, key: &str) -> io::Result<Session> {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
-        let mut session = Session { stream, input: vec![0; 1 << 20], start: 0 };
+        let mut session = Session {
+            stream,
+            input: vec![0; 1 << 20],
+            start: 0,
+        };
         let uuid = wall_ns();
         let refused = |what| io::Error::other(format!("{name}: {what}"));
         let negotiate = negotiate_request(name, key, uuid, wall_ns()).map_err(|_| refused("id"))?;
         session.send(&negotiate)?;
-        session.expect(wire::NegotiationResponse::TEMPLATE_ID).map_err(|_| refused("negotiate"))?;
-        let establish = establish_request(name, key, uuid, wall_ns(), 1, 10_000)
-            .map_err(|_| refused("id"))?;
+        session
+            .expect(wire::NegotiationResponse::TEMPLATE_ID)
+            .map_err(|_| refused("negotiate"))?;
+        let establish =
+            establish_request(name, key, uuid, wall_ns(), 1, 10_000).map_err(|_| refused("id"))?;
         session.send(&establish)?;
-        session.expect(wire::EstablishmentAck::TEMPLATE_ID).map_err(|_| refused("establish"))?;
+        session
+            .expect(wire::EstablishmentAck::TEMPLATE_ID)
+            .map_err(|_| refused("establish"))?;
         session.stream.set_nonblocking(true)?;
         Ok(session)
     }
 
     fn send(&mut self, message: &impl Encode) -> io::Result<()> {
         let mut frame = [0u8; 512];
-        let len = message.encode(&mut frame[SOFH_LEN..]).map_err(io::Error::other)?;
+        let len = message
+            .encode(&mut frame[SOFH_LEN..])
+            .map_err(io::Error::other)?;
         sofh::write_header(&mut frame, len).map_err(io::Error::other)?;
         self.stream.write_all(&frame[..SOFH_LEN + len])
     }
@@ -137,7 +169,8 @@ impl Session {
         }
     }
 
-    /// Calls `seen(cl_ord_id)` for each ExecutionReport(New) that has arrived.
+    /// Calls `seen(cl_ord_id)` for each order's first answer (ExecutionReport New or
+    /// Rejected) that has arrived; fails on a Terminate.
     fn drain_acks(&mut self, mut seen: impl FnMut(u64)) -> io::Result<()> {
         let end = self.input.len();
         loop {
@@ -154,12 +187,24 @@ impl Session {
             if self.start - offset < len {
                 break;
             }
-            if let Ok(wire::Inbound::ExecutionReport(report)) =
-                wire::decode(&self.input[offset + SOFH_LEN..offset + len])
-            {
-                if report.exec_type() == wire::ExecType::New {
-                    seen(report.cl_ord_id());
+            match wire::decode(&self.input[offset + SOFH_LEN..offset + len]) {
+                Ok(wire::Inbound::ExecutionReport(report)) => {
+                    // The first answer to an order: its ack, or its reject.
+                    let first = matches!(
+                        report.exec_type(),
+                        wire::ExecType::New | wire::ExecType::Rejected
+                    );
+                    if first {
+                        seen(report.cl_ord_id());
+                    }
                 }
+                Ok(wire::Inbound::Terminate(t)) => {
+                    let code = t.to_plain().termination_code;
+                    return Err(io::Error::other(format!(
+                        "terminated by the exchange: {code:?}"
+                    )));
+                }
+                _ => {}
             }
             offset += len;
         }
@@ -200,8 +245,12 @@ pub fn order_to_ack(
             let which = (sent % sessions.len() as u64) as usize;
             let cl_ord_id = sent + 1;
             planned[(cl_ord_id as usize) & (ring - 1)] = sent * interval_ns;
-            let side = if which == 0 { wire::Side::Buy } else { wire::Side::Sell };
-            let price = if which == 0 { 90_000 } else { 110_000 } * 100_000_000;
+            let side = if which == 0 {
+                wire::Side::Buy
+            } else {
+                wire::Side::Sell
+            };
+            let price = if which == 0 { 95_000 } else { 105_000 } * 100_000_000;
             let order = wire::NewOrderSingle {
                 cl_ord_id,
                 price: Some(price + (sent % 1000) as i64 * 10_000_000),
@@ -222,20 +271,31 @@ pub fn order_to_ack(
                 })?;
             }
         }
-        for session in sessions.iter_mut() {
-            session.drain_acks(|cl_ord_id| {
-                let elapsed = started.elapsed().as_nanos() as u64;
-                let plan = planned[(cl_ord_id as usize) & (ring - 1)];
-                let _ = histogram.record(elapsed.saturating_sub(plan).max(1));
-                received += 1;
-            })?;
+        for (index, session) in sessions.iter_mut().enumerate() {
+            let at = received;
+            let context = move |e: io::Error| {
+                io::Error::new(e.kind(), format!("session {index} after {at} acks: {e}"))
+            };
+            session
+                .drain_acks(|cl_ord_id| {
+                    let elapsed = started.elapsed().as_nanos() as u64;
+                    let plan = planned[(cl_ord_id as usize) & (ring - 1)];
+                    let _ = histogram.record(elapsed.saturating_sub(plan).max(1));
+                    received += 1;
+                })
+                .map_err(context)?;
         }
         if started.elapsed() > deadline {
-            return Err(io::Error::other(format!("only {received} of {count} acks in 60 s")));
+            return Err(io::Error::other(format!(
+                "only {received} of {count} acks in 60 s"
+            )));
         }
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
-    Ok(Latency { histogram, achieved_per_sec })
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
 }
 
 /// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback: the
@@ -272,7 +332,10 @@ pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
     drop(stream);
     let _ = echo.join();
-    Ok(Latency { histogram, achieved_per_sec })
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
 }
 
 /// Closed-loop order → ack on one session: the exchange's equivalent of the ping-pong.
@@ -286,7 +349,7 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
         let cl_ord_id = 10_000_000 + i;
         let order = wire::NewOrderSingle {
             cl_ord_id,
-            price: Some((90_000 + (i % 1000) as i64) * 100_000_000),
+            price: Some((95_000 + (i % 1000) as i64) * 100_000_000),
             order_qty: 1_000_000,
             security_id: 1,
             side: wire::Side::Buy,
@@ -303,7 +366,10 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
         let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
-    Ok(Latency { histogram, achieved_per_sec })
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
 }
 
 /// Size of a NewOrderSingle frame: the floor's message size.

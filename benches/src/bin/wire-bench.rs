@@ -7,13 +7,16 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use exchange::sequencer::Idle;
 use exchange_benches::wire::{
-    order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir, tcp_ping_pong, Latency,
-    Server, Session,
+    order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir, tcp_ping_pong, Latency, Server,
+    Session,
 };
 use journal::Durability;
 
 #[derive(Parser, Debug)]
-#[command(name = "wire-bench", about = "Order-entry round trip against the TCP floor")]
+#[command(
+    name = "wire-bench",
+    about = "Order-entry round trip against the TCP floor"
+)]
 struct Args {
     /// Offered rate of the open-loop run, orders per second over both sessions.
     #[arg(long, default_value_t = 100_000)]
@@ -88,12 +91,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = scratch_dir("wire");
     let server = Server::start(&dir, durability, idle, args.pin_core);
     let mut ping_session = Session::logon(server.addr, "MM1", "mm1-demo-key")?;
-    let closed = order_ping_pong(&mut ping_session, args.pings)?;
+    let closed = order_ping_pong(&mut ping_session, args.pings)
+        .map_err(|e| format!("closed-loop order round trips: {e}"))?;
     let mut sessions = vec![
         Session::logon(server.addr, "MM2", "mm2-demo-key")?,
         Session::logon(server.addr, "AFF1", "aff1-demo-key")?,
     ];
-    let open = order_to_ack(&mut sessions, args.rate, args.orders)?;
+    let open = order_to_ack(&mut sessions, args.rate, args.orders)
+        .map_err(|e| format!("open-loop orders: {e}"))?;
     drop(sessions);
     drop(ping_session);
     drop(server);
@@ -131,9 +136,17 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
         return;
     }
     println!("wire-bench ({settings})");
-    println!("{:<44} {:>10} {:>10} {:>10}", "", "p50 µs", "p99 µs", "p99.9 µs");
+    println!(
+        "{:<44} {:>10} {:>10} {:>10}",
+        "", "p50 µs", "p99 µs", "p99.9 µs"
+    );
     let row = |name: &str, l: &Latency| {
-        println!("{name:<44} {:>10.1} {:>10.1} {:>10.1}", us(l, 0.5), us(l, 0.99), us(l, 0.999));
+        println!(
+            "{name:<44} {:>10.1} {:>10.1} {:>10.1}",
+            us(l, 0.5),
+            us(l, 0.99),
+            us(l, 0.999)
+        );
     };
     row("floor: raw TCP ping-pong", floor);
     row("order -> ack, closed loop (1 session)", closed);
