@@ -28,7 +28,7 @@ impl Engine {
             self.unlink_account_order(slot);
         }
         let inst = &self.instruments[order.instrument.0 as usize];
-        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        let asset = inst.hold_asset(order.side);
         let held = Units(order.hold_per_lot.0 * order.open.0);
         self.accounts[order.account.0 as usize].release(asset, held);
         sink.event(&Event::Canceled {
@@ -227,7 +227,7 @@ impl Engine {
             self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
         }
         let inst = &mut self.instruments[order.instrument.0 as usize];
-        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        let asset = inst.hold_asset(order.side);
         if keeps_place {
             let reduced = order.open - new_open;
             inst.book.reduce(order.price, reduced);
@@ -236,7 +236,7 @@ impl Engine {
             self.accounts[order.account.0 as usize].release(asset, released);
         } else {
             inst.book.remove(&mut self.pool, slot);
-            let (_, per_lot) = entry_hold(inst, order.side, cmd.price, QtyLots(1));
+            let per_lot = inst.hold_per_lot(order.side, cmd.price);
             self.unlink_account_order(slot);
             let released = Units(order.hold_per_lot.0 * order.open.0);
             let account = &mut self.accounts[order.account.0 as usize];

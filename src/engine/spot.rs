@@ -178,7 +178,10 @@ impl Engine {
     /// Capacity and funds were checked; nothing here can fail.
     fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
         let inst = &self.instruments[cmd.instrument.0 as usize];
-        let (asset, hold) = entry_hold(inst, cmd.side, limit, QtyLots(1));
+        let (asset, hold) = (
+            inst.hold_asset(cmd.side),
+            inst.hold_per_lot(cmd.side, limit),
+        );
         let owner_group = self.accounts[cmd.account.0 as usize].attrs.owner_group;
         let slot = self
             .pool
@@ -277,15 +280,8 @@ pub(crate) fn entry_hold(
     price: PriceTicks,
     qty: QtyLots,
 ) -> (super::asset::Asset, Units) {
-    let spec = &inst.spec;
-    match side {
-        Side::Buy => {
-            let per_lot = spec.notional(price, QtyLots(1));
-            let per_lot = per_lot + per_lot.times_rate_ceil(inst.hold_fee_ppm);
-            (spec.quote, Units(per_lot.0 * qty.0))
-        }
-        Side::Sell => (spec.base, spec.base_units(qty)),
-    }
+    let per_lot = inst.hold_per_lot(side, price);
+    (inst.hold_asset(side), Units(per_lot.0 * qty.0))
 }
 
 /// Default protection price of a market order: reference ± protection, in the price domain.
