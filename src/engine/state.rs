@@ -11,6 +11,7 @@ use super::event::EventSink;
 use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
 use super::order::Side;
+use super::order_ids::OrderIds;
 use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
 
 /// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
@@ -138,13 +139,12 @@ pub struct Engine {
     /// Whether account ids below `accounts.len()` exist (ids are dense but created by command).
     pub(crate) account_exists: Vec<bool>,
     pub(crate) pool: OrderPool,
-    /// OrderId → pool slot, for live orders.
-    pub(crate) ids: SlotMap<u64>,
+    /// Issues order ids, which name their pool slot: no map from id to slot is needed.
+    pub(crate) order_ids: OrderIds,
     /// (account, ClOrdID) → pool slot, for live orders with a ClOrdID.
     pub(crate) cl_ids: SlotMap<(u32, u64)>,
     /// GTD expiries (time, order id); entries of finished orders are skipped when popped.
     pub(crate) expiries: BinaryHeap<Reverse<(TimeNs, u64)>>,
-    pub(crate) next_order_id: u64,
     pub(crate) next_trade_id: u64,
     /// Fees collected by the venue, per asset.
     pub(crate) fees: [Units; Asset::COUNT],
@@ -193,10 +193,9 @@ impl Engine {
             accounts: Vec::with_capacity(limits.max_accounts as usize),
             account_exists: Vec::with_capacity(limits.max_accounts as usize),
             pool: OrderPool::new(limits.max_orders),
-            ids: SlotMap::with_capacity(max_orders, 0u64),
+            order_ids: OrderIds::new(limits.max_orders),
             cl_ids: SlotMap::with_capacity(max_orders, (0u32, 0u64)),
             expiries: BinaryHeap::with_capacity(max_orders),
-            next_order_id: 1,
             next_trade_id: 1,
             fees: [Units::ZERO; Asset::COUNT],
             now: 0,
@@ -288,7 +287,8 @@ impl Engine {
 
     /// A live order by its exchange id.
     pub fn order(&self, id: super::types::OrderId) -> Option<&super::order::Order> {
-        self.ids.get(id.0).map(|slot| self.pool.get(slot))
+        let slot = self.order_ids.live_slot(&self.pool, id)?;
+        Some(self.pool.get(slot))
     }
 
     /// Everything the venue holds of `asset`: every account's free and held balance plus fees.
