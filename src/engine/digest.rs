@@ -53,7 +53,7 @@ impl Engine {
     /// The digest of the whole state.
     pub fn digest(&self) -> u64 {
         let mut d = Digest::default();
-        d.word(self.next_order_id);
+        d.word(self.order_ids.next_serial());
         d.word(self.next_trade_id);
         d.word(self.now);
         for inst in &self.instruments {

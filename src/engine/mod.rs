@@ -16,6 +16,7 @@ pub mod hash;
 pub mod instrument;
 mod matching;
 pub mod order;
+pub mod order_ids;
 pub mod reject;
 pub mod snapshot;
 pub mod spot;
