@@ -55,6 +55,7 @@ impl Engine {
         let (account, cl_ord_id) = (order.account, order.cl_ord_id);
         if cl_ord_id != 0 {
             self.cl_ids.remove((account.0, cl_ord_id));
+            self.retired.retire((account.0, cl_ord_id));
         }
         self.pool.free(slot);
     }
@@ -73,10 +74,14 @@ impl Engine {
                     RejectReason::UnknownOrder
                 })?
             }
-            OrderRef::ClOrdId(cl) => self
-                .cl_ids
-                .get((account.0, cl))
-                .ok_or(RejectReason::UnknownOrder)?,
+            OrderRef::ClOrdId(cl) => {
+                let retired = self.retired.contains((account.0, cl));
+                self.cl_ids.get((account.0, cl)).ok_or(if retired {
+                    RejectReason::OrderFinished
+                } else {
+                    RejectReason::UnknownOrder
+                })?
+            }
         };
         if self.pool.get(slot).account != account {
             return Err(RejectReason::NotOrderOwner);
@@ -90,6 +95,7 @@ impl Engine {
             Err(reason) => sink.event(&Event::CancelRejected {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
+                order: cmd.order,
                 reason,
                 is_amend: false,
             }),
@@ -98,11 +104,13 @@ impl Engine {
 
     pub(crate) fn mass_cancel(&mut self, cmd: &MassCancel, sink: &mut impl EventSink) {
         let Some(account) = self.account(cmd.account) else {
-            sink.event(&Event::CancelRejected {
+            sink.event(&Event::MassCancelDone {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
-                reason: RejectReason::UnknownAccount,
-                is_amend: false,
+                instrument: cmd.instrument,
+                side: cmd.side,
+                canceled: 0,
+                rejected: Some(RejectReason::UnknownAccount),
             });
             return;
         };
@@ -121,7 +129,10 @@ impl Engine {
         sink.event(&Event::MassCancelDone {
             cl_ord_id: cmd.cl_ord_id,
             account: cmd.account,
+            instrument: cmd.instrument,
+            side: cmd.side,
             canceled,
+            rejected: None,
         });
     }
 
@@ -153,6 +164,7 @@ impl Engine {
             Err(reason) => sink.event(&Event::CancelRejected {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
+                order: cmd.order,
                 reason,
                 is_amend: true,
             }),
@@ -176,7 +188,7 @@ impl Engine {
             return Err(RejectReason::PriceOutOfRange);
         }
         let new_cl = cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id;
-        if new_cl && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+        if new_cl && self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
         }
         let keeps_place = cmd.price == order.price && cmd.qty <= order.total();
@@ -217,7 +229,9 @@ impl Engine {
         let keeps_place = cmd.price == order.price && new_open <= order.open;
         if cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id {
             if order.cl_ord_id != 0 {
+                // A replaced ClOrdID is retired: it may not name a new order in the window.
                 self.cl_ids.remove((order.account.0, order.cl_ord_id));
+                self.retired.retire((order.account.0, order.cl_ord_id));
             }
             self.cl_ids
                 .insert((order.account.0, cmd.cl_ord_id), slot)

@@ -87,6 +87,11 @@ impl Engine {
         for asset in Asset::ALL {
             d.signed(self.fees(asset).0);
         }
+        d.word(self.retired.len() as u64);
+        for (account, cl_ord_id) in self.retired.iter() {
+            d.word(*account as u64);
+            d.word(*cl_ord_id);
+        }
         d.finish()
     }
 }

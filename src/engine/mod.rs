@@ -18,6 +18,7 @@ mod matching;
 pub mod order;
 pub mod order_ids;
 pub mod reject;
+pub mod retired_ids;
 pub mod snapshot;
 pub mod spot;
 pub mod state;

@@ -20,7 +20,7 @@ use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units}
 
 const MAGIC: u64 = 0x5853_4E50_454E_4731; // "1GNEPNSX"
 /// Version 2: order ids encode their pool slot (version 1 ids were plain serials).
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,7 @@ pub fn fingerprint(specs: &[InstrumentSpec], limits: &EngineLimits) -> u64 {
     d.word(limits.max_accounts as u64);
     d.word(limits.max_orders as u64);
     d.word(limits.max_levels_per_book as u64);
+    d.word(limits.retired_cl_ord_ids as u64);
     d.finish()
 }
 
@@ -122,6 +123,11 @@ impl Engine {
         }
         for asset in Asset::ALL {
             w.i64(self.fees(asset).0);
+        }
+        w.u64(self.retired.len() as u64);
+        for (account, cl_ord_id) in self.retired.iter() {
+            w.u64(*account as u64);
+            w.u64(*cl_ord_id);
         }
         w.u64(self.pool.live() as u64);
         for inst in &self.instruments {
@@ -202,6 +208,17 @@ impl Engine {
         }
         for asset in Asset::ALL {
             engine.fees[asset.index()] = Units(r.i64()?);
+        }
+        let retired = r.u64()?;
+        if retired > engine.limits.retired_cl_ord_ids as u64 {
+            return Err(SnapshotError::Invalid {
+                what: "retired ClOrdID count",
+                value: retired,
+            });
+        }
+        for _ in 0..retired {
+            let key = (r.u64()? as u32, r.u64()?);
+            engine.retired.retire(key);
         }
         let orders = r.u64()?;
         for _ in 0..orders {

@@ -72,7 +72,7 @@ impl Engine {
         }
         let limit = self.limit_price(inst, cmd)?;
         self.check_resting_rules(inst, cmd, limit)?;
-        if cmd.cl_ord_id != 0 && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+        if self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
         }
         let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);

@@ -12,6 +12,7 @@ use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
 use super::order::Side;
 use super::order_ids::OrderIds;
+use super::retired_ids::RetiredClOrdIds;
 use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
 
 /// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
@@ -22,6 +23,8 @@ pub struct EngineLimits {
     pub max_orders: u32,
     pub max_levels_per_book: u32,
     pub max_open_orders_per_account: u32,
+    /// Retired ClOrdIDs remembered to reject duplicates (0: only live orders are checked).
+    pub retired_cl_ord_ids: u32,
 }
 
 impl Default for EngineLimits {
@@ -31,6 +34,7 @@ impl Default for EngineLimits {
             max_orders: 1_000_000,
             max_levels_per_book: 100_000,
             max_open_orders_per_account: 100_000,
+            retired_cl_ord_ids: 100_000,
         }
     }
 }
@@ -143,6 +147,8 @@ pub struct Engine {
     pub(crate) order_ids: OrderIds,
     /// (account, ClOrdID) → pool slot, for live orders with a ClOrdID.
     pub(crate) cl_ids: SlotMap<(u32, u64)>,
+    /// ClOrdIDs of finished orders, within a bounded window.
+    pub(crate) retired: RetiredClOrdIds,
     /// GTD expiries (time, order id); entries of finished orders are skipped when popped.
     pub(crate) expiries: BinaryHeap<Reverse<(TimeNs, u64)>>,
     pub(crate) next_trade_id: u64,
@@ -195,6 +201,7 @@ impl Engine {
             pool: OrderPool::new(limits.max_orders),
             order_ids: OrderIds::new(limits.max_orders),
             cl_ids: SlotMap::with_capacity(max_orders, (0u32, 0u64)),
+            retired: RetiredClOrdIds::new(limits.retired_cl_ord_ids as usize),
             expiries: BinaryHeap::with_capacity(max_orders),
             next_trade_id: 1,
             fees: [Units::ZERO; Asset::COUNT],
@@ -226,6 +233,14 @@ impl Engine {
             Command::Admin(admin) => self.admin(admin, sink),
             Command::Tick => {}
         }
+    }
+
+    /// Whether `account` used `cl_ord_id` on a live order or, within the retired window, on a
+    /// finished one: a new order or a replace with it is a duplicate.
+    #[inline]
+    pub(crate) fn cl_ord_id_used(&self, account: AccountId, cl_ord_id: u64) -> bool {
+        let key = (account.0, cl_ord_id);
+        cl_ord_id != 0 && (self.cl_ids.get(key).is_some() || self.retired.contains(key))
     }
 
     /// The earliest time at which a timer (GTD expiry) is due, if any. The sequencer journals a
