@@ -1,3 +1,6 @@
 //! Shared helpers for the command-line tools.
 
+pub mod exchange_decoder;
 pub mod journal_cli;
+pub mod order_stream;
+pub mod replay;
