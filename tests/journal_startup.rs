@@ -65,7 +65,10 @@ fn a_journal_directory_that_cannot_be_created_is_refused() {
         .err()
         .expect("refused");
     let text = err.to_string();
-    assert!(text.contains("not usable") && text.contains("a-file"), "{text}");
+    assert!(
+        text.contains("not usable") && text.contains("a-file"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&base).expect("cleanup");
 }
 
@@ -100,7 +103,10 @@ fn a_journal_of_another_format_version_is_refused() {
         .err()
         .expect("refused");
     let text = err.to_string();
-    assert!(text.contains("format version 2") && text.contains("refusing"), "{text}");
+    assert!(
+        text.contains("format version 2") && text.contains("refusing"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
@@ -125,6 +131,9 @@ fn a_journal_missing_its_first_segment_is_refused() {
     let segments = list_segments(&dir).expect("segments");
     std::fs::remove_file(&segments[0].path).expect("remove the first segment");
     let result = recover(&Config::default_config(), &options(&dir));
-    assert!(result.is_err(), "a journal without its genesis record was served");
+    assert!(
+        result.is_err(),
+        "a journal without its genesis record was served"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

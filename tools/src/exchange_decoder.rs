@@ -88,7 +88,10 @@ mod tests {
             .decode(RecordKind::Message as u16, &encoded(&order))
             .expect("message kind is known");
         assert!(text.starts_with("NewOrderSingle NewOrderSingle("), "{text}");
-        assert!(text.contains("cl_ord_id: 42") && text.contains("order_qty: 7"), "{text}");
+        assert!(
+            text.contains("cl_ord_id: 42") && text.contains("order_qty: 7"),
+            "{text}"
+        );
         assert!(!text.contains('\n'));
         let id = ExchangeDecoder.security_id(RecordKind::Message as u16, &encoded(&order));
         assert_eq!(id, Some(3));
@@ -106,9 +109,14 @@ mod tests {
             d.decode(RecordKind::Genesis as u16, &word).as_deref(),
             Some("genesis fingerprint=000000000000abcd")
         );
-        assert_eq!(d.decode(RecordKind::Timer as u16, &[]).as_deref(), Some("timer"));
+        assert_eq!(
+            d.decode(RecordKind::Timer as u16, &[]).as_deref(),
+            Some("timer")
+        );
         assert_eq!(d.decode(99, b"x"), None);
-        let bad = d.decode(RecordKind::Message as u16, b"junk").expect("known kind");
+        let bad = d
+            .decode(RecordKind::Message as u16, b"junk")
+            .expect("known kind");
         assert!(bad.starts_with("message UNDECODABLE"), "{bad}");
     }
 }

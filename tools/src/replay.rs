@@ -109,7 +109,8 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> Result<ReplayReport, 
             (engine, Some(seq))
         }
         None => {
-            let engine = Engine::new(specs, limits).map_err(|e| ReplayError::Engine(e.to_string()))?;
+            let engine =
+                Engine::new(specs, limits).map_err(|e| ReplayError::Engine(e.to_string()))?;
             (engine, None)
         }
     };

@@ -44,7 +44,14 @@ fn spawn_child(dir: &Path, round: u64) -> Running {
         .arg(dir)
         .args(["--seed", &round.to_string()])
         .args(["--first-cl-ord-id", &(round * 1_000_000 + 1).to_string()])
-        .args(["--batch", "8", "--digest-every", "50", "--snapshot-every", "300"])
+        .args([
+            "--batch",
+            "8",
+            "--digest-every",
+            "50",
+            "--snapshot-every",
+            "300",
+        ])
         .args(["--segment-mib", "1", "--wait-go"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -121,9 +128,16 @@ fn check_acks_journaled(dir: &Path, acks: &BTreeMap<u64, u64>, last_seq: u64) {
             found += 1;
         }
     }
-    assert_eq!(found, by_seq.len(), "acknowledged records missing from the journal");
+    assert_eq!(
+        found,
+        by_seq.len(),
+        "acknowledged records missing from the journal"
+    );
     if let Some((max_seq, cl)) = by_seq.last_key_value() {
-        assert!(*max_seq <= last_seq, "ack {cl} at seq {max_seq} > recovered {last_seq}");
+        assert!(
+            *max_seq <= last_seq,
+            "ack {cl} at seq {max_seq} > recovered {last_seq}"
+        );
     }
 }
 
@@ -162,7 +176,10 @@ fn run_until_kill(running: &mut Running, kill: KillPoint, acks: &mut BTreeMap<u6
     while let Ok(line) = running.lines.recv_timeout(Duration::from_millis(200)) {
         let parts: Vec<&str> = line.split(' ').collect();
         if parts.len() == 3 && parts[0] == "ACK" {
-            acks.insert(parts[1].parse().expect("cl"), parts[2].parse().expect("seq"));
+            acks.insert(
+                parts[1].parse().expect("cl"),
+                parts[2].parse().expect("seq"),
+            );
         }
     }
 }
@@ -191,10 +208,18 @@ fn sigkill_under_load_loses_no_acknowledged_order_and_replays_to_the_same_digest
         let recovered = read_recovered(&running);
         check_acks_journaled(&dir, &acks, recovered.last_seq);
         let zero = replay_json(&dir, true);
-        assert_eq!(zero["final_digest"], recovered.digest.as_str(), "round {round}");
+        assert_eq!(
+            zero["final_digest"],
+            recovered.digest.as_str(),
+            "round {round}"
+        );
         assert_eq!(zero["last_seq"], recovered.last_seq, "round {round}");
         let snap = replay_json(&dir, false);
-        assert_eq!(snap["final_digest"], recovered.digest.as_str(), "round {round}");
+        assert_eq!(
+            snap["final_digest"],
+            recovered.digest.as_str(),
+            "round {round}"
+        );
         if recovered.snapshot_seq > 0 {
             snapshot_restarts += 1;
             assert_eq!(snap["from_snapshot_seq"], recovered.snapshot_seq);

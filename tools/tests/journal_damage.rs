@@ -52,7 +52,10 @@ fn write_journal(dir: &Path, orders: u64) -> u64 {
 
 /// The last segment file and the offset and framed length of its last record.
 fn last_record(dir: &Path) -> (PathBuf, usize, usize) {
-    let segment = list_segments(dir).expect("segments").pop().expect("one segment");
+    let segment = list_segments(dir)
+        .expect("segments")
+        .pop()
+        .expect("one segment");
     let bytes = std::fs::read(&segment.path).expect("read segment");
     let mut offset = SEGMENT_HEADER_LEN;
     let mut last = None;
@@ -79,7 +82,10 @@ fn recover_and_check(dir: &Path, last_seq: u64) {
         assert_eq!(record.header.seq, expected);
         expected += 1;
     }
-    assert_eq!(expected, last_seq, "records before the damaged one are all there");
+    assert_eq!(
+        expected, last_seq,
+        "records before the damaged one are all there"
+    );
     let options = ReplayOptions {
         journal_dir: dir.to_path_buf(),
         from_zero: true,
@@ -95,10 +101,17 @@ fn recover_and_check(dir: &Path, last_seq: u64) {
 fn tail_truncated_mid_record_is_cut_reported_and_replays_to_the_recovered_digest() {
     let dir = temp_dir("torn");
     let last_seq = write_journal(&dir, 700);
-    assert!(list_segments(&dir).expect("segments").len() > 1, "spans segments");
+    assert!(
+        list_segments(&dir).expect("segments").len() > 1,
+        "spans segments"
+    );
     let (path, offset, framed) = last_record(&dir);
-    let file = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
-    file.set_len((offset + framed / 2) as u64).expect("truncate mid-record");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    file.set_len((offset + framed / 2) as u64)
+        .expect("truncate mid-record");
     drop(file);
     recover_and_check(&dir, last_seq);
     std::fs::remove_dir_all(&dir).expect("cleanup");
@@ -182,6 +195,9 @@ fn replay_reports_a_digest_mismatch() {
         allow_torn_tail: false,
     };
     let err = replay(&config, &options).expect_err("mismatch");
-    assert!(err.to_string().contains("record 2: digest mismatch"), "{err}");
+    assert!(
+        err.to_string().contains("record 2: digest mismatch"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -101,18 +101,18 @@ fn resolve_symbol(symbol: &str, config: Option<&PathBuf>) -> Result<i32, String>
     };
     let found = config.instruments.iter().find(|i| i.symbol == symbol);
     found.map(|i| i.security_id).ok_or_else(|| {
-        let known: Vec<&str> = config.instruments.iter().map(|i| i.symbol.as_str()).collect();
+        let known: Vec<&str> = config
+            .instruments
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
         format!("unknown instrument {symbol:?}; the configuration has {known:?}")
     })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let decoder: &dyn PayloadDecoder = if cli.raw {
-        &HexOnly
-    } else {
-        &ExchangeDecoder
-    };
+    let decoder: &dyn PayloadDecoder = if cli.raw { &HexOnly } else { &ExchangeDecoder };
     match run(cli.command, cli.config.as_ref(), decoder) {
         Ok(code) => code,
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -110,7 +110,9 @@ fn print_report(report: &ReplayReport, json: bool) {
     }
     let start = report
         .from_snapshot_seq
-        .map_or("from zero".to_string(), |s| format!("from snapshot at seq {s}"));
+        .map_or("from zero".to_string(), |s| {
+            format!("from snapshot at seq {s}")
+        });
     println!(
         "replayed {} records {start} to seq {}: {} digests verified",
         report.records, report.last_seq, report.digests_verified

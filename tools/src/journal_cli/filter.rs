@@ -34,9 +34,9 @@ impl RecordFilter {
     #[must_use]
     pub fn matches_record(&self, rec: &Record<'_>, decoder: &dyn PayloadDecoder) -> bool {
         self.matches(&rec.header)
-            && self.security_id.is_none_or(|id| {
-                decoder.security_id(rec.header.kind, rec.payload) == Some(id)
-            })
+            && self
+                .security_id
+                .is_none_or(|id| decoder.security_id(rec.header.kind, rec.payload) == Some(id))
     }
 
     /// Whether no later record can match (the `to` bound has been passed).
