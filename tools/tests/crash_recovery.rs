@@ -236,6 +236,11 @@ fn sigkill_under_load_loses_no_acknowledged_order_and_replays_to_the_same_digest
         run_until_kill(&mut running, kill, &mut acks);
         kills += 1;
     }
+    eprintln!(
+        "crash test: {kills} SIGKILLs, {} acknowledged orders checked, {snapshot_restarts} \
+         restarts from a snapshot",
+        acks.len()
+    );
     assert!(kills >= 10);
     assert!(acks.len() > 100, "only {} acks", acks.len());
     assert!(snapshot_restarts > 0, "no restart started from a snapshot");
