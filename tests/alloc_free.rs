@@ -55,9 +55,10 @@ impl Rng {
     }
 }
 
-fn random_command(rng: &mut Rng, now_ns: u64) -> Command {
+/// New orders take fresh ClOrdIDs (`next_cl`); cancels and amends name one of the last 2,000.
+fn random_command(rng: &mut Rng, now_ns: u64, next_cl: &mut u64) -> Command {
     let account = [MM1, MM2, AFF1, RETAIL1][rng.below(4) as usize];
-    let cl_ord_id = 1 + rng.below(2_000);
+    let recent_cl = next_cl.saturating_sub(rng.below(2_000)).max(1);
     let side = if rng.below(2) == 0 {
         Side::Buy
     } else {
@@ -73,6 +74,8 @@ fn random_command(rng: &mut Rng, now_ns: u64) -> Command {
     let qty = QtyLots(1 + rng.below(50) as i64);
     match rng.below(200) {
         0..=99 => {
+            *next_cl += 1;
+            let cl_ord_id = *next_cl;
             let tif = [
                 TimeInForce::Gtc,
                 TimeInForce::Ioc,
@@ -104,12 +107,12 @@ fn random_command(rng: &mut Rng, now_ns: u64) -> Command {
         }
         100..=139 => Command::Cancel(Cancel {
             account,
-            order: OrderRef::ClOrdId(cl_ord_id),
+            order: OrderRef::ClOrdId(recent_cl),
             cl_ord_id: 0,
         }),
         140..=198 => Command::Amend(Amend {
             account,
-            order: OrderRef::ClOrdId(cl_ord_id),
+            order: OrderRef::ClOrdId(recent_cl),
             cl_ord_id: 0,
             qty,
             price,
@@ -130,11 +133,12 @@ fn zero_allocations_per_command_after_warm_up() {
     let mut sink = CountingSink::default();
     let mut seq = h.seq;
     let mut time_ns = h.time_ns;
+    let mut next_cl = 0u64;
     let mut run = |h: &mut Harness, sink: &mut CountingSink, count: u64| {
         for _ in 0..count {
             seq += 1;
             time_ns += 3;
-            let command = random_command(&mut rng, time_ns);
+            let command = random_command(&mut rng, time_ns, &mut next_cl);
             h.engine.apply(seq, time_ns, &command, sink);
         }
     };

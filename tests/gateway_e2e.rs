@@ -93,7 +93,11 @@ fn cancel_amend_and_mass_cancel_round_trip() {
     });
     mm1.wait_for(
         "cancel reject",
-        |m| matches!(m, Plain::OrderCancelReject(r) if r.cl_ord_id == 13 && r.cxl_rej_reason == 5),
+        // 107: the order is already finished (canceled just before).
+        |m| {
+            matches!(m, Plain::OrderCancelReject(r)
+                if r.cl_ord_id == 13 && r.orig_cl_ord_id == 2 && r.cxl_rej_reason == 107)
+        },
     );
     mm1.send(&wire::OrderMassCancelRequest {
         cl_ord_id: 14,
@@ -283,5 +287,55 @@ fn a_flood_beyond_the_rate_limit_is_rejected_and_counted() {
     mm1.wait_for(
         "throttle reject",
         |m| matches!(m, Plain::BusinessMessageReject(r) if r.business_reject_reason == 100),
+    );
+}
+
+#[test]
+fn a_slow_reader_is_terminated_without_stalling_others() {
+    let dir = std::env::temp_dir().join(format!("exchange-e2e-slow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = TestServer::start_in(dir, Durability::None, |config| {
+        config.output_buffer_bytes = 16 * 1024;
+        config.rate_limit_per_sec = 10_000_000;
+        config.rate_limit_burst = 1_000_000;
+    });
+    let mut slow = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
+    let mut other = WireClient::logon(server.addr, "MM2", "mm2-demo-key");
+    // Non-crossing IOC orders: each is answered by New and Canceled, and MM1 never reads.
+    let mut order = limit_order(0, wire::Side::Buy, UNIT / 100, 95_000 * UNIT);
+    order.time_in_force = wire::TimeInForce::ImmediateOrCancel;
+    let mut batch = Vec::new();
+    for cl in 1..=60_000u64 {
+        order.cl_ord_id = cl;
+        let mut frame = vec![0u8; 6 + exchange::protocol::Encode::encoded_len(&order)];
+        let len = exchange::protocol::Encode::encode(&order, &mut frame[6..]).unwrap();
+        exchange::protocol::sofh::write_header(&mut frame, len).unwrap();
+        batch.extend_from_slice(&frame);
+        if batch.len() > 64 * 1024 {
+            slow.send_raw(&batch);
+            batch.clear();
+        }
+    }
+    slow.send_raw(&batch);
+    // The other session is served meanwhile.
+    other.send(&limit_order(
+        1,
+        wire::Side::Sell,
+        UNIT / 100,
+        101_000 * UNIT,
+    ));
+    other.wait_for("the other session's ack", is_report(1, wire::ExecType::New));
+    // The slow session's connection ends: reading now drains what the kernel buffered, then
+    // finds the end of the stream.
+    let mut last = None;
+    while let Some(message) = slow.recv(Duration::from_secs(5)) {
+        last = Some(message);
+    }
+    let Some(Plain::Terminate(terminate)) = last else {
+        panic!("the slow consumer's stream should end with a Terminate, ended with {last:?}");
+    };
+    assert_eq!(
+        terminate.termination_code,
+        wire::TerminationCode::SlowConsumer
     );
 }

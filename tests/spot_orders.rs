@@ -544,6 +544,7 @@ fn full_tables_reject_with_a_reason() {
         max_orders: 3,
         max_levels_per_book: 2,
         max_open_orders_per_account: 2,
+        retired_cl_ord_ids: 100,
     };
     let mut h = Harness::with_limits(limits);
     h.place(limit(MM1, Side::Buy, REF, 1, 1));
@@ -611,4 +612,31 @@ fn withdrawal_beyond_free_balance_and_non_positive_amounts_are_rejected() {
     );
     h.apply(withdraw(free));
     assert_eq!(h.free(RETAIL1, Asset::Usd), Units::ZERO);
+}
+
+#[test]
+fn a_client_order_id_of_a_finished_order_is_a_duplicate_within_the_window() {
+    let mut h = Harness::new();
+    h.place(limit(MM1, Side::Buy, REF, 10, 1));
+    let cancel = Command::Cancel(Cancel {
+        account: MM1,
+        order: OrderRef::ClOrdId(1),
+        cl_ord_id: 2,
+    });
+    h.apply(cancel);
+    let again = h.place(limit(MM1, Side::Buy, REF, 10, 1));
+    assert_eq!(rejected(&again), Some(RejectReason::DuplicateClOrdId));
+    assert_eq!(
+        rejected(&h.apply(cancel)),
+        Some(RejectReason::OrderFinished)
+    );
+    // Another account may use the same ClOrdID.
+    assert!(rejected(&h.place(limit(MM2, Side::Buy, REF, 10, 1))).is_none());
+    // A replaced ClOrdID is retired too.
+    h.place(limit(MM1, Side::Buy, REF - 1, 10, 3));
+    h.apply(amend(MM1, 3, 4, 5, REF - 1));
+    assert_eq!(
+        rejected(&h.place(limit(MM1, Side::Buy, REF, 10, 3))),
+        Some(RejectReason::DuplicateClOrdId)
+    );
 }

@@ -17,3 +17,4 @@ pub mod report;
 pub mod shared_stream;
 pub mod sink;
 pub mod throughput;
+pub mod wire;

@@ -57,6 +57,13 @@ pub struct EngineConfig {
     pub max_orders: u32,
     pub max_levels_per_book: u32,
     pub max_open_orders_per_account: u32,
+    /// Retired ClOrdIDs remembered to reject duplicates.
+    #[serde(default = "default_retired_cl_ord_ids")]
+    pub retired_cl_ord_ids: u32,
+}
+
+fn default_retired_cl_ord_ids() -> u32 {
+    100_000
 }
 
 /// Process settings (`[server]`); command-line flags override them.
@@ -174,6 +181,7 @@ impl Config {
             max_orders: self.engine.max_orders,
             max_levels_per_book: self.engine.max_levels_per_book,
             max_open_orders_per_account: self.engine.max_open_orders_per_account,
+            retired_cl_ord_ids: self.engine.retired_cl_ord_ids,
         }
     }
 

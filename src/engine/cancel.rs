@@ -28,7 +28,7 @@ impl Engine {
             self.unlink_account_order(slot);
         }
         let inst = &self.instruments[order.instrument.0 as usize];
-        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        let asset = inst.hold_asset(order.side);
         let held = Units(order.hold_per_lot.0 * order.open.0);
         self.accounts[order.account.0 as usize].release(asset, held);
         sink.event(&Event::Canceled {
@@ -52,10 +52,10 @@ impl Engine {
     /// already be out of the book and its account list, with no funds held.
     pub(crate) fn forget_order(&mut self, slot: u32) {
         let order = self.pool.get(slot);
-        let (id, account, cl_ord_id) = (order.id, order.account, order.cl_ord_id);
-        self.ids.remove(id.0);
+        let (account, cl_ord_id) = (order.account, order.cl_ord_id);
         if cl_ord_id != 0 {
             self.cl_ids.remove((account.0, cl_ord_id));
+            self.retired.retire((account.0, cl_ord_id));
         }
         self.pool.free(slot);
     }
@@ -67,18 +67,21 @@ impl Engine {
         }
         let slot = match order {
             OrderRef::Id(id) => {
-                self.ids
-                    .get(id.0)
-                    .ok_or(if id.0 != 0 && id.0 < self.next_order_id {
-                        RejectReason::OrderFinished
-                    } else {
-                        RejectReason::UnknownOrder
-                    })?
+                let live = self.order_ids.live_slot(&self.pool, id);
+                live.ok_or(if self.order_ids.was_issued(id) {
+                    RejectReason::OrderFinished
+                } else {
+                    RejectReason::UnknownOrder
+                })?
             }
-            OrderRef::ClOrdId(cl) => self
-                .cl_ids
-                .get((account.0, cl))
-                .ok_or(RejectReason::UnknownOrder)?,
+            OrderRef::ClOrdId(cl) => {
+                let retired = self.retired.contains((account.0, cl));
+                self.cl_ids.get((account.0, cl)).ok_or(if retired {
+                    RejectReason::OrderFinished
+                } else {
+                    RejectReason::UnknownOrder
+                })?
+            }
         };
         if self.pool.get(slot).account != account {
             return Err(RejectReason::NotOrderOwner);
@@ -92,6 +95,7 @@ impl Engine {
             Err(reason) => sink.event(&Event::CancelRejected {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
+                order: cmd.order,
                 reason,
                 is_amend: false,
             }),
@@ -100,11 +104,13 @@ impl Engine {
 
     pub(crate) fn mass_cancel(&mut self, cmd: &MassCancel, sink: &mut impl EventSink) {
         let Some(account) = self.account(cmd.account) else {
-            sink.event(&Event::CancelRejected {
+            sink.event(&Event::MassCancelDone {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
-                reason: RejectReason::UnknownAccount,
-                is_amend: false,
+                instrument: cmd.instrument,
+                side: cmd.side,
+                canceled: 0,
+                rejected: Some(RejectReason::UnknownAccount),
             });
             return;
         };
@@ -123,7 +129,10 @@ impl Engine {
         sink.event(&Event::MassCancelDone {
             cl_ord_id: cmd.cl_ord_id,
             account: cmd.account,
+            instrument: cmd.instrument,
+            side: cmd.side,
             canceled,
+            rejected: None,
         });
     }
 
@@ -155,6 +164,7 @@ impl Engine {
             Err(reason) => sink.event(&Event::CancelRejected {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
+                order: cmd.order,
                 reason,
                 is_amend: true,
             }),
@@ -178,7 +188,7 @@ impl Engine {
             return Err(RejectReason::PriceOutOfRange);
         }
         let new_cl = cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id;
-        if new_cl && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+        if new_cl && self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
         }
         let keeps_place = cmd.price == order.price && cmd.qty <= order.total();
@@ -219,7 +229,9 @@ impl Engine {
         let keeps_place = cmd.price == order.price && new_open <= order.open;
         if cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id {
             if order.cl_ord_id != 0 {
+                // A replaced ClOrdID is retired: it may not name a new order in the window.
                 self.cl_ids.remove((order.account.0, order.cl_ord_id));
+                self.retired.retire((order.account.0, order.cl_ord_id));
             }
             self.cl_ids
                 .insert((order.account.0, cmd.cl_ord_id), slot)
@@ -227,7 +239,7 @@ impl Engine {
             self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
         }
         let inst = &mut self.instruments[order.instrument.0 as usize];
-        let (asset, _) = entry_hold(inst, order.side, order.price, QtyLots(0));
+        let asset = inst.hold_asset(order.side);
         if keeps_place {
             let reduced = order.open - new_open;
             inst.book.reduce(order.price, reduced);
@@ -236,7 +248,7 @@ impl Engine {
             self.accounts[order.account.0 as usize].release(asset, released);
         } else {
             inst.book.remove(&mut self.pool, slot);
-            let (_, per_lot) = entry_hold(inst, order.side, cmd.price, QtyLots(1));
+            let per_lot = inst.hold_per_lot(order.side, cmd.price);
             self.unlink_account_order(slot);
             let released = Units(order.hold_per_lot.0 * order.open.0);
             let account = &mut self.accounts[order.account.0 as usize];
@@ -273,9 +285,9 @@ impl Engine {
     /// that finished early are dropped when the heap would otherwise grow past that.
     pub(crate) fn schedule_expiry(&mut self, expire_ns: TimeNs, id: OrderId) {
         if self.expiries.len() == self.expiries.capacity() {
-            let ids = &self.ids;
+            let (ids, pool) = (&self.order_ids, &self.pool);
             self.expiries
-                .retain(|Reverse((_, id))| ids.get(*id).is_some());
+                .retain(|Reverse((_, id))| ids.live_slot(pool, OrderId(*id)).is_some());
         }
         debug_assert!(self.expiries.len() < self.expiries.capacity());
         self.expiries.push(Reverse((expire_ns, id.0)));
@@ -288,7 +300,7 @@ impl Engine {
                 break;
             }
             self.expiries.pop();
-            if let Some(slot) = self.ids.get(id) {
+            if let Some(slot) = self.order_ids.live_slot(&self.pool, OrderId(id)) {
                 self.cancel_order(slot, CancelReason::Expired, true, sink);
             }
         }

@@ -53,7 +53,7 @@ impl Engine {
     /// The digest of the whole state.
     pub fn digest(&self) -> u64 {
         let mut d = Digest::default();
-        d.word(self.next_order_id);
+        d.word(self.order_ids.next_serial());
         d.word(self.next_trade_id);
         d.word(self.now);
         for inst in &self.instruments {
@@ -86,6 +86,11 @@ impl Engine {
         }
         for asset in Asset::ALL {
             d.signed(self.fees(asset).0);
+        }
+        d.word(self.retired.len() as u64);
+        for (account, cl_ord_id) in self.retired.iter() {
+            d.word(*account as u64);
+            d.word(*cl_ord_id);
         }
         d.finish()
     }

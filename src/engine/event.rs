@@ -2,6 +2,7 @@
 //! The gateway turns them into execution reports, market data into packets, tools into text.
 
 use super::asset::Asset;
+use super::command::OrderRef;
 use super::order::{Side, TimeInForce};
 use super::reject::RejectReason;
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
@@ -116,17 +117,23 @@ pub enum Event {
         priority_kept: bool,
         tif: TimeInForce,
     },
-    /// A cancel or amend was refused (FIX OrderCancelReject).
+    /// A cancel or amend was refused (FIX OrderCancelReject); `order` is how the request
+    /// named the order.
     CancelRejected {
         cl_ord_id: u64,
         account: AccountId,
+        order: OrderRef,
         reason: RejectReason,
         is_amend: bool,
     },
+    /// A mass cancel finished (`rejected: None`, with the count) or was refused.
     MassCancelDone {
         cl_ord_id: u64,
         account: AccountId,
+        instrument: Option<InstrumentId>,
+        side: Option<Side>,
         canceled: u32,
+        rejected: Option<RejectReason>,
     },
     BalanceChanged {
         account: AccountId,

@@ -23,11 +23,11 @@ impl MapKey for (u32, u64) {
     }
 }
 
-/// Fibonacci-style multiplicative mixing; the top bits are used as the bucket index.
+/// Fibonacci hashing: multiply by 2^64 / φ. The product's top bits depend on every bit of the
+/// key, its low bits only on the key's low bits, so `home` takes the bucket from the top bits.
 #[inline]
 fn mix(key: u64) -> u64 {
-    let x = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^ (x >> 29)
+    key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -41,6 +41,8 @@ pub struct SlotMap<K: MapKey> {
     keys: Vec<K>,
     values: Vec<u32>,
     mask: usize,
+    /// `64 − log2(buckets)`: shifting the hash right by it leaves the top bits as the bucket.
+    shift: u32,
     len: usize,
     max_entries: usize,
 }
@@ -53,6 +55,7 @@ impl<K: MapKey> SlotMap<K> {
             keys: vec![filler; buckets],
             values: vec![EMPTY; buckets],
             mask: buckets - 1,
+            shift: u64::BITS - buckets.trailing_zeros(),
             len: 0,
             max_entries,
         }
@@ -68,7 +71,7 @@ impl<K: MapKey> SlotMap<K> {
 
     #[inline]
     fn home(&self, key: &K) -> usize {
-        (key.hash64() as usize) & self.mask
+        (key.hash64() >> self.shift) as usize
     }
 
     /// The slot stored for `key`.

@@ -127,7 +127,7 @@ impl Engine {
         let taker = *self.pool.get(taker_slot);
         let inst = &self.instruments[maker.instrument.0 as usize];
         let spec = &inst.spec;
-        let notional = spec.notional(price, qty);
+        let notional = inst.notional(price, qty);
         let maker_fee = notional.times_rate_ceil(spec.maker_fee_ppm);
         let taker_fee = notional.times_rate_ceil(spec.taker_fee_ppm);
         let (buyer, seller, buyer_fee, seller_fee) = match taker.side {

@@ -47,6 +47,8 @@ pub enum RejectReason {
     NotOperator = 121,
     Unsupported = 122,
     MissingPrice = 123,
+    /// Every order id has been issued (see `order_ids`): the venue takes no new orders.
+    OrderIdsExhausted = 124,
     // Perpetual gating (SFC: professional investors only); used by the perpetual engine.
     NotProfessionalInvestor = 200,
     NoDerivativesKnowledge = 201,
@@ -97,6 +99,7 @@ impl RejectReason {
             NotOperator => "admin messages are for operator sessions only",
             Unsupported => "not supported by this venue yet",
             MissingPrice => "a limit order needs a price",
+            OrderIdsExhausted => "order ids of the venue exhausted",
             NotProfessionalInvestor => "perpetuals are for professional investors only",
             NoDerivativesKnowledge => "derivatives knowledge assessment not passed",
             RiskDisclosureNotAcked => "current risk disclosure not acknowledged",

@@ -4,8 +4,10 @@
 //! specifications and limits, counters, instruments (status, reference), accounts (attributes,
 //! balances, open order ids in account-list order), fees, then every resting order in book
 //! order (instrument, side, best price first, queue order). Restoring re-inserts the orders in
-//! that order, which rebuilds the queues, the id indexes, the account lists and the expiry
-//! queue; `digest()` of the restored engine equals the original's.
+//! that order, each into the pool slot its id names (`order_ids`), which rebuilds the queues,
+//! the ClOrdID index, the account lists and the expiry queue; `digest()` of the restored engine
+//! equals the original's. The pool hands out the lowest free slot, so the restored engine also
+//! gives the next orders the same slots, hence the same ids, as the original.
 
 use super::account::{AccountAttrs, Balance, ClientClass, NIL};
 use super::asset::Asset;
@@ -17,7 +19,8 @@ use super::state::{Engine, EngineError, EngineLimits};
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
 
 const MAGIC: u64 = 0x5853_4E50_454E_4731; // "1GNEPNSX"
-const VERSION: u32 = 1;
+/// Version 2: order ids encode their pool slot (version 1 ids were plain serials).
+const VERSION: u32 = 3;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,7 @@ pub fn fingerprint(specs: &[InstrumentSpec], limits: &EngineLimits) -> u64 {
     d.word(limits.max_accounts as u64);
     d.word(limits.max_orders as u64);
     d.word(limits.max_levels_per_book as u64);
+    d.word(limits.retired_cl_ord_ids as u64);
     d.finish()
 }
 
@@ -102,7 +106,7 @@ impl Engine {
         w.u64(VERSION as u64);
         w.u64(fingerprint(&specs, &self.limits));
         for v in [
-            self.next_order_id,
+            self.order_ids.next_serial(),
             self.next_trade_id,
             self.now,
             self.last_seq,
@@ -119,6 +123,11 @@ impl Engine {
         }
         for asset in Asset::ALL {
             w.i64(self.fees(asset).0);
+        }
+        w.u64(self.retired.len() as u64);
+        for (account, cl_ord_id) in self.retired.iter() {
+            w.u64(*account as u64);
+            w.u64(*cl_ord_id);
         }
         w.u64(self.pool.live() as u64);
         for inst in &self.instruments {
@@ -184,7 +193,7 @@ impl Engine {
         if found != expected {
             return Err(SnapshotError::Fingerprint { found, expected });
         }
-        engine.next_order_id = r.u64()?;
+        engine.order_ids.set_next_serial(r.u64()?);
         engine.next_trade_id = r.u64()?;
         engine.now = r.u64()?;
         engine.last_seq = r.u64()?;
@@ -199,6 +208,17 @@ impl Engine {
         }
         for asset in Asset::ALL {
             engine.fees[asset.index()] = Units(r.i64()?);
+        }
+        let retired = r.u64()?;
+        if retired > engine.limits.retired_cl_ord_ids as u64 {
+            return Err(SnapshotError::Invalid {
+                what: "retired ClOrdID count",
+                value: retired,
+            });
+        }
+        for _ in 0..retired {
+            let key = (r.u64()? as u32, r.u64()?);
+            engine.retired.retire(key);
         }
         let orders = r.u64()?;
         for _ in 0..orders {
@@ -267,15 +287,19 @@ impl Engine {
         if !in_domain || self.account(order.account).is_none() {
             return Err(invalid("order price or account"));
         }
-        let slot = self.pool.allocate().ok_or(invalid("order count"))?;
+        if !self.order_ids.was_issued(order.id) {
+            return Err(invalid("order id"));
+        }
+        let slot = self.order_ids.slot_of(order.id);
+        if !self.pool.allocate_at(slot) {
+            return Err(invalid("order slot"));
+        }
+        let slot = slot as u32;
         *self.pool.get_mut(slot) = order;
         let inst = &mut self.instruments[index];
         inst.book
             .push_back(&mut self.pool, slot)
             .map_err(|_| invalid("level count"))?;
-        self.ids
-            .insert(order.id.0, slot)
-            .map_err(|_| invalid("order id"))?;
         if order.cl_ord_id != 0 {
             let key = (order.account.0, order.cl_ord_id);
             self.cl_ids
@@ -298,7 +322,8 @@ impl Engine {
                 });
             }
             for id in ids.iter().rev() {
-                let slot = self.ids.get(*id).ok_or(SnapshotError::Invalid {
+                let live = self.order_ids.live_slot(&self.pool, OrderId(*id));
+                let slot = live.ok_or(SnapshotError::Invalid {
                     what: "order",
                     value: *id,
                 })?;

@@ -10,7 +10,7 @@ use super::event::{CancelReason, Event, EventSink};
 use super::order::{flags, OrdType, Order, Side, TimeInForce};
 use super::reject::RejectReason;
 use super::state::{Engine, InstrumentState};
-use super::types::{OrderId, PriceTicks, QtyLots, Units, PPM};
+use super::types::{PriceTicks, QtyLots, Units, PPM};
 
 /// How an order's quantity should be treated after matching.
 pub(crate) enum Remainder {
@@ -72,7 +72,7 @@ impl Engine {
         }
         let limit = self.limit_price(inst, cmd)?;
         self.check_resting_rules(inst, cmd, limit)?;
-        if cmd.cl_ord_id != 0 && self.cl_ids.get((cmd.account.0, cmd.cl_ord_id)).is_some() {
+        if self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
         }
         let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);
@@ -84,6 +84,9 @@ impl Engine {
         }
         if self.pool.live() == self.limits.max_orders {
             return Err(RejectReason::OrderPoolFull);
+        }
+        if self.order_ids.exhausted() {
+            return Err(RejectReason::OrderIdsExhausted);
         }
         Ok(limit)
     }
@@ -175,17 +178,19 @@ impl Engine {
     }
 
     /// Takes a pool slot, assigns the order id, holds funds and indexes the ClOrdID.
-    /// Capacity and funds were checked; nothing here can fail.
+    /// Capacity, ids and funds were checked; nothing here can fail.
     fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
         let inst = &self.instruments[cmd.instrument.0 as usize];
-        let (asset, hold) = entry_hold(inst, cmd.side, limit, QtyLots(1));
+        let (asset, hold) = (
+            inst.hold_asset(cmd.side),
+            inst.hold_per_lot(cmd.side, limit),
+        );
         let owner_group = self.accounts[cmd.account.0 as usize].attrs.owner_group;
         let slot = self
             .pool
             .allocate()
             .expect("pool capacity checked before entry");
-        let id = OrderId(self.next_order_id);
-        self.next_order_id += 1;
+        let id = self.order_ids.issue(slot);
         *self.pool.get_mut(slot) = Order {
             id,
             cl_ord_id: cmd.cl_ord_id,
@@ -213,9 +218,6 @@ impl Engine {
             ..Order::EMPTY
         };
         self.accounts[cmd.account.0 as usize].hold(asset, Units(hold.0 * cmd.qty.0));
-        self.ids
-            .insert(id.0, slot)
-            .expect("id map sized to the pool");
         if cmd.cl_ord_id != 0 {
             let key = (cmd.account.0, cmd.cl_ord_id);
             self.cl_ids
@@ -277,15 +279,8 @@ pub(crate) fn entry_hold(
     price: PriceTicks,
     qty: QtyLots,
 ) -> (super::asset::Asset, Units) {
-    let spec = &inst.spec;
-    match side {
-        Side::Buy => {
-            let per_lot = spec.notional(price, QtyLots(1));
-            let per_lot = per_lot + per_lot.times_rate_ceil(inst.hold_fee_ppm);
-            (spec.quote, Units(per_lot.0 * qty.0))
-        }
-        Side::Sell => (spec.base, spec.base_units(qty)),
-    }
+    let per_lot = inst.hold_per_lot(side, price);
+    (inst.hold_asset(side), Units(per_lot.0 * qty.0))
 }
 
 /// Default protection price of a market order: reference ± protection, in the price domain.

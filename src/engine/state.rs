@@ -10,7 +10,10 @@ use super::command::Command;
 use super::event::EventSink;
 use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
-use super::types::{AccountId, InstrumentId, PriceTicks, RatePpm, TimeNs, Units, PPM};
+use super::order::Side;
+use super::order_ids::OrderIds;
+use super::retired_ids::RetiredClOrdIds;
+use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
 
 /// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +23,8 @@ pub struct EngineLimits {
     pub max_orders: u32,
     pub max_levels_per_book: u32,
     pub max_open_orders_per_account: u32,
+    /// Retired ClOrdIDs remembered to reject duplicates (0: only live orders are checked).
+    pub retired_cl_ord_ids: u32,
 }
 
 impl Default for EngineLimits {
@@ -29,6 +34,7 @@ impl Default for EngineLimits {
             max_orders: 1_000_000,
             max_levels_per_book: 100_000,
             max_open_orders_per_account: 100_000,
+            retired_cl_ord_ids: 100_000,
         }
     }
 }
@@ -59,12 +65,15 @@ pub struct InstrumentState {
     pub band_high: PriceTicks,
     /// The highest fee an order may pay, held at entry for buy orders.
     pub hold_fee_ppm: RatePpm,
+    /// `spec.notional_per_tick_lot()`, computed once: the spec's form divides in i128.
+    pub notional_per_tick_lot: i64,
 }
 
 impl InstrumentState {
     fn new(spec: InstrumentSpec, max_levels: u32) -> InstrumentState {
         let book = OrderBook::new(spec.min_price_ticks, spec.max_price_ticks, max_levels);
         let hold_fee_ppm = RatePpm(spec.maker_fee_ppm.0.max(spec.taker_fee_ppm.0).max(0));
+        let notional_per_tick_lot = spec.notional_per_tick_lot();
         let mut state = InstrumentState {
             reference: spec.reference_price_ticks,
             band_low: spec.min_price_ticks,
@@ -73,9 +82,45 @@ impl InstrumentState {
             book,
             halted: false,
             hold_fee_ppm,
+            notional_per_tick_lot,
         };
         state.set_reference(state.reference);
         state
+    }
+
+    /// Notional = price × quantity × notional per tick-lot, exact, in i64.
+    ///
+    /// Every price the engine handles lies in `[min_price, max_price]` and every quantity in
+    /// `[0, max_qty]` (both checked at entry), and `InstrumentSpec::validate` proved that
+    /// `max_price × max_qty × notional_per_tick_lot` fits in half an i64: no overflow.
+    #[inline]
+    pub fn notional(&self, price: PriceTicks, qty: QtyLots) -> Units {
+        debug_assert!(price >= self.spec.min_price_ticks && price <= self.spec.max_price_ticks);
+        debug_assert!(qty >= QtyLots::ZERO && qty <= self.spec.max_qty_lots);
+        Units(price.0 * qty.0 * self.notional_per_tick_lot)
+    }
+
+    /// Funds an order on `side` at `price` holds per open lot (see `spot`'s holding rule):
+    /// for a buy the notional of one lot plus the highest fee, in quote units; for a sell one
+    /// lot, in base units.
+    #[inline]
+    pub fn hold_per_lot(&self, side: Side, price: PriceTicks) -> Units {
+        match side {
+            Side::Buy => {
+                let per_lot = self.notional(price, QtyLots(1));
+                per_lot + per_lot.times_rate_ceil(self.hold_fee_ppm)
+            }
+            Side::Sell => Units(self.spec.lot_units),
+        }
+    }
+
+    /// The asset an order on `side` holds: quote for a buy, base for a sell.
+    #[inline]
+    pub fn hold_asset(&self, side: Side) -> Asset {
+        match side {
+            Side::Buy => self.spec.quote,
+            Side::Sell => self.spec.base,
+        }
     }
 
     /// Band = reference × (1 ± band_ppm / 1e6), rounded inward to whole ticks and clipped to
@@ -98,13 +143,14 @@ pub struct Engine {
     /// Whether account ids below `accounts.len()` exist (ids are dense but created by command).
     pub(crate) account_exists: Vec<bool>,
     pub(crate) pool: OrderPool,
-    /// OrderId → pool slot, for live orders.
-    pub(crate) ids: SlotMap<u64>,
+    /// Issues order ids, which name their pool slot: no map from id to slot is needed.
+    pub(crate) order_ids: OrderIds,
     /// (account, ClOrdID) → pool slot, for live orders with a ClOrdID.
     pub(crate) cl_ids: SlotMap<(u32, u64)>,
+    /// ClOrdIDs of finished orders, within a bounded window.
+    pub(crate) retired: RetiredClOrdIds,
     /// GTD expiries (time, order id); entries of finished orders are skipped when popped.
     pub(crate) expiries: BinaryHeap<Reverse<(TimeNs, u64)>>,
-    pub(crate) next_order_id: u64,
     pub(crate) next_trade_id: u64,
     /// Fees collected by the venue, per asset.
     pub(crate) fees: [Units; Asset::COUNT],
@@ -153,10 +199,10 @@ impl Engine {
             accounts: Vec::with_capacity(limits.max_accounts as usize),
             account_exists: Vec::with_capacity(limits.max_accounts as usize),
             pool: OrderPool::new(limits.max_orders),
-            ids: SlotMap::with_capacity(max_orders, 0u64),
+            order_ids: OrderIds::new(limits.max_orders),
             cl_ids: SlotMap::with_capacity(max_orders, (0u32, 0u64)),
+            retired: RetiredClOrdIds::new(limits.retired_cl_ord_ids as usize),
             expiries: BinaryHeap::with_capacity(max_orders),
-            next_order_id: 1,
             next_trade_id: 1,
             fees: [Units::ZERO; Asset::COUNT],
             now: 0,
@@ -187,6 +233,14 @@ impl Engine {
             Command::Admin(admin) => self.admin(admin, sink),
             Command::Tick => {}
         }
+    }
+
+    /// Whether `account` used `cl_ord_id` on a live order or, within the retired window, on a
+    /// finished one: a new order or a replace with it is a duplicate.
+    #[inline]
+    pub(crate) fn cl_ord_id_used(&self, account: AccountId, cl_ord_id: u64) -> bool {
+        let key = (account.0, cl_ord_id);
+        cl_ord_id != 0 && (self.cl_ids.get(key).is_some() || self.retired.contains(key))
     }
 
     /// The earliest time at which a timer (GTD expiry) is due, if any. The sequencer journals a
@@ -248,7 +302,8 @@ impl Engine {
 
     /// A live order by its exchange id.
     pub fn order(&self, id: super::types::OrderId) -> Option<&super::order::Order> {
-        self.ids.get(id.0).map(|slot| self.pool.get(slot))
+        let slot = self.order_ids.live_slot(&self.pool, id)?;
+        Some(self.pool.get(slot))
     }
 
     /// Everything the venue holds of `asset`: every account's free and held balance plus fees.

@@ -122,15 +122,39 @@ impl Units {
 
     /// `ceil(self × rate / 1e6)`: a fee charged by the venue rounds up, a rebate paid by the
     /// venue (negative rate) rounds towards zero; both round in the venue's favour.
+    ///
+    /// The product almost always fits in an i64, where dividing by the constant 1e6 compiles to
+    /// a multiplication; only a product beyond i64 takes the (slow) i128 path.
     #[inline]
     pub fn times_rate_ceil(self, rate: RatePpm) -> Units {
+        match self.0.checked_mul(rate.0) {
+            // Truncating division rounds a negative quotient up already; a positive one with a
+            // remainder needs one more.
+            Some(product) => Units(product / PPM + (product % PPM > 0) as i64),
+            None => self.times_rate_ceil_wide(rate),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn times_rate_ceil_wide(self, rate: RatePpm) -> Units {
         let product = self.0 as i128 * rate.0 as i128;
         Units::from_i128(div_ceil_i128(product, PPM as i128))
     }
 
-    /// `floor(self × rate / 1e6)`.
+    /// `floor(self × rate / 1e6)`, with the same i64 fast path as `times_rate_ceil`.
     #[inline]
     pub fn times_rate_floor(self, rate: RatePpm) -> Units {
+        match self.0.checked_mul(rate.0) {
+            // Truncating division rounds a negative quotient with a remainder up: one less.
+            Some(product) => Units(product / PPM - (product % PPM < 0) as i64),
+            None => self.times_rate_floor_wide(rate),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn times_rate_floor_wide(self, rate: RatePpm) -> Units {
         let product = self.0 as i128 * rate.0 as i128;
         Units::from_i128(product.div_euclid(PPM as i128))
     }
@@ -157,6 +181,44 @@ mod tests {
         assert_eq!(Units(1_000_000).times_rate_ceil(RatePpm(1)), Units(1));
         assert_eq!(Units(1_999_999).times_rate_ceil(RatePpm(-1)), Units(-1));
         assert_eq!(Units(0).times_rate_ceil(RatePpm(500)), Units(0));
+    }
+
+    #[test]
+    fn i64_fast_path_agrees_with_i128_near_the_limits() {
+        let values = [
+            i64::MAX,
+            i64::MIN + 1,
+            i64::MAX / 7,
+            -1_999_999,
+            1_000_000,
+            0,
+            1,
+            -1,
+        ];
+        let rates = [
+            RatePpm(1),
+            RatePpm(-1),
+            RatePpm(500),
+            RatePpm(-100),
+            RatePpm(999_999),
+        ];
+        for value in values {
+            for rate in rates {
+                let product = value as i128 * rate.0 as i128;
+                let ceil = div_ceil_i128(product, PPM as i128);
+                let floor = product.div_euclid(PPM as i128);
+                assert_eq!(
+                    Units(value).times_rate_ceil(rate).0 as i128,
+                    ceil,
+                    "{value} {rate}"
+                );
+                assert_eq!(
+                    Units(value).times_rate_floor(rate).0 as i128,
+                    floor,
+                    "{value} {rate}"
+                );
+            }
+        }
     }
 
     #[test]

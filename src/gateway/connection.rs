@@ -11,6 +11,9 @@ use crate::protocol::codec::EncodeError;
 use crate::protocol::fixp::ServerSession;
 use crate::protocol::sofh::{write_header, SOFH_LEN};
 
+/// Room kept free behind application messages for a Terminate frame (6 + 8 + 17 bytes).
+const TERMINATE_RESERVE: usize = 64;
+
 /// Counters of one connection.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConnStats {
@@ -106,12 +109,25 @@ impl Connection {
         len: usize,
         encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
     ) -> bool {
+        self.queue_reserving(len, 0, encode)
+    }
+
+    /// As `queue_with`, but leaves `reserve` bytes free after the message, so that a session
+    /// message (a Terminate saying why) always fits after application messages.
+    fn queue_reserving(
+        &mut self,
+        len: usize,
+        reserve: usize,
+        encode: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> bool {
         let needed = SOFH_LEN + len;
-        if self.output.len() - self.out_end < needed {
+        let capacity = self.output.len();
+        let room = |end: usize| capacity.saturating_sub(end + reserve) >= needed;
+        if !room(self.out_end) {
             self.output.copy_within(self.out_start..self.out_end, 0);
             self.out_end -= self.out_start;
             self.out_start = 0;
-            if self.output.len() - self.out_end < needed {
+            if !room(self.out_end) {
                 return false;
             }
         }
@@ -127,9 +143,9 @@ impl Connection {
         true
     }
 
-    /// Queues an already encoded SBE message.
+    /// Queues an already encoded application message, keeping room for a final Terminate.
     pub fn queue_bytes(&mut self, message: &[u8]) -> bool {
-        self.queue_with(message.len(), |buf| {
+        self.queue_reserving(message.len(), TERMINATE_RESERVE, |buf| {
             buf[..message.len()].copy_from_slice(message);
             Ok(message.len())
         })

@@ -1,6 +1,7 @@
 //! The sequencer: stamps every inbound message with a sequence number and a time, journals it,
 //! then applies it to the engine. `core` is the part replay shares; `recovery` rebuilds state
-//! from snapshots and the journal; `sequencer` is the live write path.
+//! from snapshots and the journal; `writer` is the live write path; `runtime` is the loop that
+//! drives the gateway and the writer.
 
 pub mod bootstrap;
 pub mod clock;

@@ -1,4 +1,8 @@
 //! Shared helpers for the command-line tools.
 
+pub mod client;
+pub mod exchange_decoder;
 pub mod feed;
 pub mod journal_cli;
+pub mod order_stream;
+pub mod replay;

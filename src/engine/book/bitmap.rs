@@ -1,4 +1,5 @@
-//! A hierarchical bitmap over a price domain: which prices have a level on one side.
+//! A hierarchical bitmap over a price domain: which prices have a level on one side. The order
+//! pool uses one over its slots too (which slots are free).
 //!
 //! Level 0 has one bit per price; each word of level k has its bit set in level k+1. Finding the
 //! next occupied price above or below any price touches one word per level (4 words for a domain
@@ -55,6 +56,18 @@ impl PriceBitmap {
             }
             index /= 64;
         }
+    }
+
+    /// The smallest set index: one word per level, from the single top word down.
+    #[inline]
+    pub fn first(&self) -> Option<usize> {
+        let top = self.levels.len() - 1;
+        // The construction loop stops at a level of exactly one word.
+        let word = self.levels[top][0];
+        if word == 0 {
+            return None;
+        }
+        Some(self.descend_lowest(top, word.trailing_zeros() as usize))
     }
 
     /// The smallest set index ≥ `from`.
@@ -156,6 +169,7 @@ mod tests {
                 prop_assert_eq!(bitmap.prev_at_or_before(probe), prev);
                 prop_assert_eq!(bitmap.contains(probe), model.contains(&probe));
             }
+            prop_assert_eq!(bitmap.first(), model.first().copied());
         }
     }
 
@@ -164,5 +178,6 @@ mod tests {
         let bitmap = PriceBitmap::new(1000);
         assert_eq!(bitmap.next_at_or_after(0), None);
         assert_eq!(bitmap.prev_at_or_before(999), None);
+        assert_eq!(bitmap.first(), None);
     }
 }

@@ -1,52 +1,63 @@
-//! The order pool: a fixed array of order slots with a free list. Orders of every instrument and
-//! account live here; books and accounts link them by slot index.
+//! The order pool: a fixed array of order slots. Orders of every instrument and account live
+//! here; books and accounts link them by slot index.
+//!
+//! Allocation always takes the lowest free slot. Order ids encode their slot (`order_ids`), so
+//! which slot an order gets is visible state; taking the lowest makes it a function of which
+//! slots hold live orders, which a snapshot restores, instead of the history of frees that a
+//! free list would remember. It also keeps the live orders packed at the front of the array.
 
-use crate::engine::account::NIL;
+use super::bitmap::PriceBitmap;
 use crate::engine::order::Order;
 
 /// Fixed-capacity storage of live orders.
+///
+/// Invariant: a slot's bit in `free` is set iff the slot holds no order (`id == OrderId(0)`);
+/// `live` is the number of clear bits.
 pub struct OrderPool {
     pub orders: Vec<Order>,
-    free_head: u32,
+    free: PriceBitmap,
     live: u32,
 }
 
 impl OrderPool {
     pub fn new(capacity: u32) -> OrderPool {
-        let mut orders = vec![Order::EMPTY; capacity as usize];
-        for (i, order) in orders.iter_mut().enumerate() {
-            order.next = if i + 1 < capacity as usize {
-                i as u32 + 1
-            } else {
-                NIL
-            };
+        let mut free = PriceBitmap::new(capacity as usize);
+        for slot in 0..capacity as usize {
+            free.set(slot);
         }
         OrderPool {
-            orders,
-            free_head: if capacity > 0 { 0 } else { NIL },
+            orders: vec![Order::EMPTY; capacity as usize],
+            free,
             live: 0,
         }
     }
 
-    /// Takes a free slot, or `None` when every slot holds a live order.
+    /// Takes the lowest free slot, or `None` when every slot holds a live order.
     #[inline]
     pub fn allocate(&mut self) -> Option<u32> {
-        let slot = self.free_head;
-        if slot == NIL {
-            return None;
-        }
-        self.free_head = self.orders[slot as usize].next;
+        let slot = self.free.first()?;
+        self.free.clear(slot);
         self.live += 1;
-        Some(slot)
+        Some(slot as u32)
     }
 
-    /// Returns a slot to the free list.
+    /// Takes `slot` if it exists and is free (snapshot restore puts each order back in the slot
+    /// its id names).
+    pub fn allocate_at(&mut self, slot: usize) -> bool {
+        if slot >= self.orders.len() || !self.free.contains(slot) {
+            return false;
+        }
+        self.free.clear(slot);
+        self.live += 1;
+        true
+    }
+
+    /// Returns a slot to the free slots.
     #[inline]
     pub fn free(&mut self, slot: u32) {
-        let order = &mut self.orders[slot as usize];
-        *order = Order::EMPTY;
-        order.next = self.free_head;
-        self.free_head = slot;
+        debug_assert!(!self.free.contains(slot as usize), "freeing a free slot");
+        self.orders[slot as usize] = Order::EMPTY;
+        self.free.set(slot as usize);
         self.live -= 1;
     }
 
@@ -63,5 +74,36 @@ impl OrderPool {
     #[inline]
     pub fn get_mut(&mut self, slot: u32) -> &mut Order {
         &mut self.orders[slot as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_takes_the_lowest_free_slot() {
+        let mut pool = OrderPool::new(200);
+        for expected in 0..130 {
+            assert_eq!(pool.allocate(), Some(expected));
+        }
+        pool.free(70);
+        pool.free(3);
+        pool.free(129);
+        assert_eq!(pool.allocate(), Some(3));
+        assert_eq!(pool.allocate(), Some(70));
+        assert!(pool.allocate_at(150));
+        assert!(!pool.allocate_at(150), "taken");
+        assert!(!pool.allocate_at(200), "beyond the pool");
+        assert_eq!(pool.allocate(), Some(129));
+        assert_eq!(pool.allocate(), Some(130));
+        assert_eq!(pool.live(), 132);
+    }
+
+    #[test]
+    fn a_full_pool_refuses() {
+        let mut pool = OrderPool::new(1);
+        assert_eq!(pool.allocate(), Some(0));
+        assert_eq!(pool.allocate(), None);
     }
 }

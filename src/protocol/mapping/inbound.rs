@@ -154,6 +154,7 @@ fn amend(account: AccountId, m: &wire::OrderCancelReplaceRequest, engine: &Engin
         Translated::Refused(Event::CancelRejected {
             cl_ord_id: m.cl_ord_id,
             account,
+            order: order_ref(m.order_id, m.orig_cl_ord_id),
             reason,
             is_amend: true,
         })
@@ -192,27 +193,13 @@ fn mass_cancel(
             match instrument_of(engine, security_id) {
                 Ok(inst) => Some(inst.spec.id),
                 Err(reason) => {
-                    let cl_ord_id = m.cl_ord_id;
-                    let event = Event::CancelRejected {
-                        cl_ord_id,
-                        account,
-                        reason,
-                        is_amend: false,
-                    };
-                    return Translated::Refused(event);
+                    return Translated::Refused(mass_cancel_refused(account, m, reason));
                 }
             }
         }
         (wire::MassCancelRequestType::CancelOrdersForSecurity, None) => {
             let reason = RejectReason::UnknownInstrument;
-            let cl_ord_id = m.cl_ord_id;
-            let event = Event::CancelRejected {
-                cl_ord_id,
-                account,
-                reason,
-                is_amend: false,
-            };
-            return Translated::Refused(event);
+            return Translated::Refused(mass_cancel_refused(account, m, reason));
         }
     };
     Translated::Command(Command::MassCancel(MassCancel {
@@ -221,6 +208,21 @@ fn mass_cancel(
         side: m.side.map(side),
         cl_ord_id: m.cl_ord_id,
     }))
+}
+
+fn mass_cancel_refused(
+    account: AccountId,
+    m: &wire::OrderMassCancelRequest,
+    reason: RejectReason,
+) -> Event {
+    Event::MassCancelDone {
+        cl_ord_id: m.cl_ord_id,
+        account,
+        instrument: None,
+        side: m.side.map(side),
+        canceled: 0,
+        rejected: Some(reason),
+    }
 }
 
 fn admin(account: AccountId, operator: bool, message: &Inbound<'_>, engine: &Engine) -> Translated {

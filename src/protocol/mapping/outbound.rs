@@ -5,6 +5,7 @@
 //! `seq << 20 | n` for the n-th report of the command stamped `seq`: unique and reproducible
 //! on replay.
 
+use crate::engine::command::OrderRef;
 use crate::engine::event::{CancelReason, Event, Fill};
 use crate::engine::order::{Side, TimeInForce};
 use crate::engine::state::Engine;
@@ -212,11 +213,18 @@ pub fn replies(
         Event::CancelRejected {
             cl_ord_id,
             account,
+            order,
             reason,
             is_amend,
         } => {
+            let (order_id, orig_cl_ord_id) = match order {
+                OrderRef::Id(id) => (Some(id.0), 0),
+                OrderRef::ClOrdId(cl) => (None, cl),
+            };
             let reject = wire::OrderCancelReject {
+                order_id,
                 cl_ord_id,
+                orig_cl_ord_id,
                 transact_time: ctx.time_ns,
                 cxl_rej_reason: reason.code(),
                 cxl_rej_response_to: if is_amend {
@@ -231,15 +239,33 @@ pub fn replies(
         Event::MassCancelDone {
             cl_ord_id,
             account,
+            instrument,
+            side,
             canceled,
+            rejected,
         } => {
+            let (request_type, response) = match instrument {
+                Some(_) => (
+                    wire::MassCancelRequestType::CancelOrdersForSecurity,
+                    wire::MassCancelResponse::CancelOrdersForSecurity,
+                ),
+                None => (
+                    wire::MassCancelRequestType::CancelAllOrders,
+                    wire::MassCancelResponse::CancelAllOrders,
+                ),
+            };
             let report = wire::OrderMassCancelReport {
                 cl_ord_id,
                 transact_time: ctx.time_ns,
                 total_affected_orders: canceled,
-                mass_cancel_request_type: wire::MassCancelRequestType::CancelAllOrders,
-                mass_cancel_response: wire::MassCancelResponse::CancelAllOrders,
-                ..Default::default()
+                security_id: instrument.map(security),
+                mass_cancel_reject_reason: rejected.map(|r| r.code()),
+                mass_cancel_request_type: request_type,
+                mass_cancel_response: match rejected {
+                    Some(_) => wire::MassCancelResponse::CancelRequestRejected,
+                    None => response,
+                },
+                side: side.map(wire_side),
             };
             deliver(account, Reply::MassCancelReport(report));
         }

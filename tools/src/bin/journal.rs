@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use exchange::config::Config;
+use exchange_tools::exchange_decoder::ExchangeDecoder;
 use exchange_tools::journal_cli::{
     dump, tail, verify, CliError, HexOnly, PayloadDecoder, RecordFilter, TailOptions, VerifyOutcome,
 };
@@ -15,6 +17,13 @@ use exchange_tools::journal_cli::{
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print payloads as hex instead of decoding them as exchange records.
+    #[arg(long, global = true)]
+    raw: bool,
+    /// Exchange configuration (TOML) naming the instruments for --instrument; the embedded
+    /// default when absent.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,28 +69,51 @@ struct Select {
     /// Only records of this kind.
     #[arg(long)]
     kind: Option<u16>,
-    /// Only records from this session/account id.
-    #[arg(long)]
+    /// Only records from this session/account id (the record's `source`).
+    #[arg(long, visible_alias = "account")]
     source: Option<u32>,
+    /// Only messages about this instrument (symbol from the configuration, e.g. BTC-USD).
+    #[arg(long)]
+    instrument: Option<String>,
 }
 
 impl Select {
-    fn filter(&self) -> RecordFilter {
-        RecordFilter {
+    fn filter(&self, config: Option<&PathBuf>) -> Result<RecordFilter, String> {
+        let security_id = match &self.instrument {
+            None => None,
+            Some(symbol) => Some(resolve_symbol(symbol, config)?),
+        };
+        Ok(RecordFilter {
             from_seq: self.from,
             to_seq: self.to,
             kind: self.kind,
             source: self.source,
-        }
+            security_id,
+        })
     }
+}
+
+/// The security id of `symbol` in the configuration (file or embedded default).
+fn resolve_symbol(symbol: &str, config: Option<&PathBuf>) -> Result<i32, String> {
+    let config = match config {
+        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+        None => Config::default_config(),
+    };
+    let found = config.instruments.iter().find(|i| i.symbol == symbol);
+    found.map(|i| i.security_id).ok_or_else(|| {
+        let known: Vec<&str> = config
+            .instruments
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
+        format!("unknown instrument {symbol:?}; the configuration has {known:?}")
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Payload decoding hook: the exchange's protocol decoder (an impl of PayloadDecoder over
-    // its codecs) plugs in here; until then payloads print as hex.
-    let decoder: &dyn PayloadDecoder = &HexOnly;
-    match run(cli.command, decoder) {
+    let decoder: &dyn PayloadDecoder = if cli.raw { &HexOnly } else { &ExchangeDecoder };
+    match run(cli.command, cli.config.as_ref(), decoder) {
         Ok(code) => code,
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -91,12 +123,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, decoder: &dyn PayloadDecoder) -> Result<ExitCode, CliError> {
+fn run(
+    command: Command,
+    config: Option<&PathBuf>,
+    decoder: &dyn PayloadDecoder,
+) -> Result<ExitCode, CliError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let filter = |select: &Select| select.filter(config).map_err(CliError::Usage);
     match command {
         Command::Dump { dir, select, json } => {
-            dump(&dir, &select.filter(), json, decoder, &mut out)?;
+            dump(&dir, &filter(&select)?, json, decoder, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { dir } => match verify(&dir, &mut out)? {
@@ -115,7 +152,7 @@ fn run(command: Command, decoder: &dyn PayloadDecoder) -> Result<ExitCode, CliEr
                 torn_after: Duration::from_secs(2),
                 max_records: None,
             };
-            tail(&dir, &select.filter(), &opts, decoder, &mut out)?;
+            tail(&dir, &filter(&select)?, &opts, decoder, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -32,7 +32,7 @@ pub fn dump(
         if filter.past_end(rec.header.seq) {
             break;
         }
-        if !filter.matches(&rec.header) {
+        if !filter.matches_record(&rec, decoder) {
             continue;
         }
         let line = if json {
@@ -80,6 +80,7 @@ mod tests {
             to_seq: Some(40),
             kind: Some(0),
             source: Some(0),
+            security_id: None,
         };
         let (_, lines) = run(&j, &f, true);
         let seqs: Vec<u64> = lines

@@ -1,8 +1,11 @@
 //! Which records `dump` and `tail` print.
 
-use journal::RecordHeader;
+use journal::{Record, RecordHeader};
 
-/// Record selection by sequence range, kind and source.
+use super::decoder::PayloadDecoder;
+
+/// Record selection by sequence range, kind, source and (through the payload decoder)
+/// instrument.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordFilter {
     /// First sequence number to print.
@@ -13,6 +16,8 @@ pub struct RecordFilter {
     pub kind: Option<u16>,
     /// Only records from this session or account.
     pub source: Option<u32>,
+    /// Only records about this instrument (security id), as the payload decoder reads it.
+    pub security_id: Option<i32>,
 }
 
 impl RecordFilter {
@@ -23,6 +28,15 @@ impl RecordFilter {
             && self.to_seq.is_none_or(|t| h.seq <= t)
             && self.kind.is_none_or(|k| h.kind == k)
             && self.source.is_none_or(|s| h.source == s)
+    }
+
+    /// Whether a record is selected, decoding its payload only for the instrument filter.
+    #[must_use]
+    pub fn matches_record(&self, rec: &Record<'_>, decoder: &dyn PayloadDecoder) -> bool {
+        self.matches(&rec.header)
+            && self
+                .security_id
+                .is_none_or(|id| decoder.security_id(rec.header.kind, rec.payload) == Some(id))
     }
 
     /// Whether no later record can match (the `to` bound has been passed).

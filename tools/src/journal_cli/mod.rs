@@ -1,8 +1,8 @@
 //! The `journal` tool's commands: `dump`, `verify`, `tail`.
 //!
 //! Payloads are opaque to the journal. [`PayloadDecoder`] is the hook through which the
-//! exchange's protocol decoder can render them; until one is plugged in (see
-//! `src/bin/journal.rs`), payloads print as hex.
+//! exchange's protocol decoder renders them ([`crate::exchange_decoder::ExchangeDecoder`], the
+//! default of `src/bin/journal.rs`); [`HexOnly`] prints them as hex.
 
 mod decoder;
 mod dump;
@@ -29,4 +29,7 @@ pub enum CliError {
     /// Writing the output failed (e.g. a closed pipe).
     #[error("writing output failed: {0}")]
     Output(#[from] std::io::Error),
+    /// A command-line argument is invalid (e.g. an unknown instrument symbol).
+    #[error("{0}")]
+    Usage(String),
 }

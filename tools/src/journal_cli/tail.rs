@@ -50,7 +50,7 @@ pub fn tail(
         let mut progressed = false;
         while let Some(rec) = reader.next()? {
             progressed = true;
-            if !filter.matches(&rec.header) {
+            if !filter.matches_record(&rec, decoder) {
                 continue;
             }
             let line = if opts.json {

@@ -1,0 +1,163 @@
+//! `wire-bench`: order → ExecutionReport(New) round trip over loopback TCP through the real
+//! exchange (journal on), open loop at a fixed rate from two sessions and closed loop, against
+//! a raw loopback TCP ping-pong of the same message size measured in the same run.
+
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use exchange::sequencer::Idle;
+use exchange_benches::wire::{
+    order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir, tcp_ping_pong, Latency, Server,
+    Session,
+};
+use journal::Durability;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wire-bench",
+    about = "Order-entry round trip against the TCP floor"
+)]
+struct Args {
+    /// Offered rate of the open-loop run, orders per second over both sessions.
+    #[arg(long, default_value_t = 100_000)]
+    rate: u64,
+    /// Orders in the open-loop run.
+    #[arg(long, default_value_t = 200_000)]
+    orders: u64,
+    /// Round trips in each closed-loop run.
+    #[arg(long, default_value_t = 20_000)]
+    pings: u64,
+    /// Journal durability of the exchange.
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Async)]
+    durability: DurabilityArg,
+    /// Idle mode of the exchange's sequencer.
+    #[arg(long, value_enum, default_value_t = IdleArg::Block)]
+    idle: IdleArg,
+    /// Pin the exchange's sequencer to this core.
+    #[arg(long)]
+    pin_core: Option<usize>,
+    /// Smaller run for smoke tests.
+    #[arg(long)]
+    quick: bool,
+    /// One JSON line instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DurabilityArg {
+    None,
+    Async,
+    Sync,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IdleArg {
+    Spin,
+    Block,
+}
+
+fn us(latency: &Latency, quantile: f64) -> f64 {
+    latency.histogram.value_at_quantile(quantile) as f64 / 1e3
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if args.quick {
+        args.orders = args.orders.min(20_000);
+        args.pings = args.pings.min(5_000);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wire-bench: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let durability = match args.durability {
+        DurabilityArg::None => Durability::None,
+        DurabilityArg::Async => Durability::Async { interval_ms: 5 },
+        DurabilityArg::Sync => Durability::Sync,
+    };
+    let idle = match args.idle {
+        IdleArg::Spin => Idle::Spin,
+        IdleArg::Block => Idle::Block,
+    };
+    let size = order_frame_bytes();
+    let floor = tcp_ping_pong(size, args.pings)?;
+    let dir = scratch_dir("wire");
+    let server = Server::start(&dir, durability, idle, args.pin_core);
+    let mut ping_session = Session::logon(server.addr, "MM1", "mm1-demo-key")?;
+    let closed = order_ping_pong(&mut ping_session, args.pings)
+        .map_err(|e| format!("closed-loop order round trips: {e}"))?;
+    let mut sessions = vec![
+        Session::logon(server.addr, "MM2", "mm2-demo-key")?,
+        Session::logon(server.addr, "AFF1", "aff1-demo-key")?,
+    ];
+    let open = order_to_ack(&mut sessions, args.rate, args.orders)
+        .map_err(|e| format!("open-loop orders: {e}"))?;
+    drop(sessions);
+    drop(ping_session);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    report(args, size, &floor, &closed, &open);
+    Ok(())
+}
+
+fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &Latency) {
+    let settings = format!(
+        "durability {:?}, idle {:?}, pin {:?}, message {size} bytes",
+        args.durability, args.idle, args.pin_core
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "wire_p50_us": us(closed, 0.5),
+                "wire_p99_us": us(closed, 0.99),
+                "wire_open_loop_rate": args.rate,
+                "wire_open_loop_achieved_per_sec": open.achieved_per_sec,
+                "wire_open_p50_us": us(open, 0.5),
+                "wire_open_p99_us": us(open, 0.99),
+                "wire_open_p999_us": us(open, 0.999),
+                "wire_open_max_us": open.histogram.max() as f64 / 1e3,
+                "floor_p50_us": us(floor, 0.5),
+                "floor_p99_us": us(floor, 0.99),
+                "ratio_p50": us(closed, 0.5) / us(floor, 0.5),
+                "ratio_p99": us(closed, 0.99) / us(floor, 0.99),
+                "open_ratio_p50": us(open, 0.5) / us(floor, 0.5),
+                "open_ratio_p99": us(open, 0.99) / us(floor, 0.99),
+                "settings": settings,
+            })
+        );
+        return;
+    }
+    println!("wire-bench ({settings})");
+    println!(
+        "{:<44} {:>10} {:>10} {:>10}",
+        "", "p50 µs", "p99 µs", "p99.9 µs"
+    );
+    let row = |name: &str, l: &Latency| {
+        println!(
+            "{name:<44} {:>10.1} {:>10.1} {:>10.1}",
+            us(l, 0.5),
+            us(l, 0.99),
+            us(l, 0.999)
+        );
+    };
+    row("floor: raw TCP ping-pong", floor);
+    row("order -> ack, closed loop (1 session)", closed);
+    let name = format!("order -> ack, open loop {}/s (2 sessions)", args.rate);
+    row(&name, open);
+    println!("achieved open-loop rate: {:.0}/s", open.achieved_per_sec);
+    println!(
+        "ratios to the floor: closed p50 {:.2}x p99 {:.2}x; open p50 {:.2}x p99 {:.2}x",
+        us(closed, 0.5) / us(floor, 0.5),
+        us(closed, 0.99) / us(floor, 0.99),
+        us(open, 0.5) / us(floor, 0.5),
+        us(open, 0.99) / us(floor, 0.99)
+    );
+}

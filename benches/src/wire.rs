@@ -1,0 +1,383 @@
+//! Wire-to-wire latency: order → ExecutionReport(New) over loopback TCP against the real
+//! exchange (gateway, FIXP, journal, engine), and the physical floor: a raw loopback TCP
+//! ping-pong of the same message size, measured in the same run with the same idle settings.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use exchange::config::Config;
+use exchange::engine::AccountId;
+use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::protocol::codec::{self as wire, Encode};
+use exchange::protocol::fixp::{establish_request, negotiate_request};
+use exchange::protocol::sofh::{self, SOFH_LEN};
+use exchange::sequencer::{
+    recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
+};
+use hdrhistogram::Histogram;
+use journal::{Durability, JournalOptions};
+
+fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// An exchange running on a thread of this process.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts the exchange on a free loopback port with a fresh journal in `dir`.
+    ///
+    /// # Panics
+    /// If the server cannot start: a benchmark has nothing to measure then.
+    pub fn start(
+        dir: &Path,
+        durability: Durability,
+        idle: Idle,
+        pin_core: Option<usize>,
+    ) -> Server {
+        let _ = std::fs::remove_dir_all(dir);
+        let dir = dir.to_path_buf();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let config = Config::default_config();
+            let options = RecoveryOptions {
+                journal_dir: dir,
+                journal: JournalOptions {
+                    durability,
+                    ..JournalOptions::default()
+                },
+                sequencer: SequencerOptions::default(),
+                snapshots_kept: 2,
+            };
+            let (sequencer, _) = recover(&config, &options).expect("journal opens");
+            let sessions = config
+                .accounts
+                .iter()
+                .map(|a| SessionConfig {
+                    name: a.session.clone(),
+                    key: a.key.clone(),
+                    account: AccountId(a.id),
+                    operator: a.operator,
+                    cancel_on_disconnect: false,
+                })
+                .collect();
+            let mut gateway_config = GatewayConfig::with_sessions("127.0.0.1:0".into(), sessions);
+            gateway_config.rate_limit_per_sec = 10_000_000;
+            gateway_config.rate_limit_burst = 1_000_000;
+            let gateway = Gateway::bind(gateway_config).expect("gateway binds");
+            ready_tx.send(gateway.local_addr()).expect("bench waits");
+            let release_on_durable = durability == Durability::Sync;
+            let options = RuntimeOptions {
+                idle,
+                pin_core,
+                release_on_durable,
+            };
+            Runtime::new(sequencer, gateway, options, thread_stop)
+                .run()
+                .expect("runtime");
+        });
+        let addr = ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server starts");
+        Server {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A logged-on session with a non-blocking read side.
+pub struct Session {
+    stream: TcpStream,
+    input: Vec<u8>,
+    start: usize,
+}
+
+impl Session {
+    /// Connects, negotiates and establishes `name`.
+    ///
+    /// # Errors
+    /// Socket errors, or a refusal by the server.
+    pub fn logon(addr: SocketAddr, name: &str, key: &str) -> io::Result<Session> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        let mut session = Session {
+            stream,
+            input: vec![0; 1 << 20],
+            start: 0,
+        };
+        let uuid = wall_ns();
+        let refused = |what| io::Error::other(format!("{name}: {what}"));
+        let negotiate = negotiate_request(name, key, uuid, wall_ns()).map_err(|_| refused("id"))?;
+        session.send(&negotiate)?;
+        session
+            .expect(wire::NegotiationResponse::TEMPLATE_ID)
+            .map_err(|_| refused("negotiate"))?;
+        let establish =
+            establish_request(name, key, uuid, wall_ns(), 1, 10_000).map_err(|_| refused("id"))?;
+        session.send(&establish)?;
+        session
+            .expect(wire::EstablishmentAck::TEMPLATE_ID)
+            .map_err(|_| refused("establish"))?;
+        session.stream.set_nonblocking(true)?;
+        Ok(session)
+    }
+
+    fn send(&mut self, message: &impl Encode) -> io::Result<()> {
+        let mut frame = [0u8; 512];
+        let len = message
+            .encode(&mut frame[SOFH_LEN..])
+            .map_err(io::Error::other)?;
+        sofh::write_header(&mut frame, len).map_err(io::Error::other)?;
+        self.stream.write_all(&frame[..SOFH_LEN + len])
+    }
+
+    fn expect(&mut self, template_id: u16) -> io::Result<()> {
+        self.stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut frame = [0u8; 4096];
+        let mut header = [0u8; SOFH_LEN];
+        self.stream.read_exact(&mut header)?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let body = &mut frame[..len.saturating_sub(SOFH_LEN)];
+        self.stream.read_exact(body)?;
+        match wire::decode(body) {
+            Ok(message) if message.template_id() == template_id => Ok(()),
+            _ => Err(io::Error::other("unexpected reply")),
+        }
+    }
+
+    /// Calls `seen(cl_ord_id)` for each order's first answer (ExecutionReport New or
+    /// Rejected) that has arrived; fails on a Terminate.
+    fn drain_acks(&mut self, mut seen: impl FnMut(u64)) -> io::Result<()> {
+        let end = self.input.len();
+        loop {
+            let filled = self.start;
+            match self.stream.read(&mut self.input[filled..end]) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => self.start += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let mut offset = 0;
+        while let Ok(Some(len)) = sofh::frame_len(&self.input[offset..self.start], 1 << 16) {
+            if self.start - offset < len {
+                break;
+            }
+            match wire::decode(&self.input[offset + SOFH_LEN..offset + len]) {
+                Ok(wire::Inbound::ExecutionReport(report)) => {
+                    // The first answer to an order: its ack, or its reject.
+                    let first = matches!(
+                        report.exec_type(),
+                        wire::ExecType::New | wire::ExecType::Rejected
+                    );
+                    if first {
+                        seen(report.cl_ord_id());
+                    }
+                }
+                Ok(wire::Inbound::Terminate(t)) => {
+                    let code = t.to_plain().termination_code;
+                    return Err(io::Error::other(format!(
+                        "terminated by the exchange: {code:?}"
+                    )));
+                }
+                _ => {}
+            }
+            offset += len;
+        }
+        self.input.copy_within(offset..self.start, 0);
+        self.start -= offset;
+        Ok(())
+    }
+}
+
+/// Result of one latency measurement.
+pub struct Latency {
+    pub histogram: Histogram<u64>,
+    pub achieved_per_sec: f64,
+}
+
+/// Open loop at `rate_per_sec` for `count` orders spread over `sessions`: order i is planned
+/// at start + i / rate; latency = ack arrival − planned send time (corrected for coordinated
+/// omission). Orders rest far from the touch; each session mass-cancels every 5,000 orders.
+///
+/// # Errors
+/// Socket errors.
+pub fn order_to_ack(
+    sessions: &mut [Session],
+    rate_per_sec: u64,
+    count: u64,
+) -> io::Result<Latency> {
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+    let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
+    let ring = 1 << 20;
+    let mut planned = vec![0u64; ring];
+    let mut received = 0u64;
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let deadline = Duration::from_secs(60);
+    while received < count {
+        let now = started.elapsed().as_nanos() as u64;
+        while sent < count && sent * interval_ns <= now {
+            let which = (sent % sessions.len() as u64) as usize;
+            let cl_ord_id = sent + 1;
+            planned[(cl_ord_id as usize) & (ring - 1)] = sent * interval_ns;
+            let side = if which == 0 {
+                wire::Side::Buy
+            } else {
+                wire::Side::Sell
+            };
+            let price = if which == 0 { 95_000 } else { 105_000 } * 100_000_000;
+            let order = wire::NewOrderSingle {
+                cl_ord_id,
+                price: Some(price + (sent % 1000) as i64 * 10_000_000),
+                order_qty: 1_000_000,
+                security_id: 1,
+                side,
+                ord_type: wire::OrdType::Limit,
+                time_in_force: wire::TimeInForce::GoodTillCancel,
+                ..Default::default()
+            };
+            sessions[which].send(&order)?;
+            sent += 1;
+            if sent % 5_000 < sessions.len() as u64 {
+                sessions[which].send(&wire::OrderMassCancelRequest {
+                    cl_ord_id: u64::MAX - sent,
+                    mass_cancel_request_type: wire::MassCancelRequestType::CancelAllOrders,
+                    ..Default::default()
+                })?;
+            }
+        }
+        for (index, session) in sessions.iter_mut().enumerate() {
+            let at = received;
+            let context = move |e: io::Error| {
+                io::Error::new(e.kind(), format!("session {index} after {at} acks: {e}"))
+            };
+            session
+                .drain_acks(|cl_ord_id| {
+                    let elapsed = started.elapsed().as_nanos() as u64;
+                    let plan = planned[(cl_ord_id as usize) & (ring - 1)];
+                    let _ = histogram.record(elapsed.saturating_sub(plan).max(1));
+                    received += 1;
+                })
+                .map_err(context)?;
+        }
+        if started.elapsed() > deadline {
+            return Err(io::Error::other(format!(
+                "only {received} of {count} acks in 60 s"
+            )));
+        }
+    }
+    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
+}
+
+/// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback: the
+/// floor any TCP order entry on this machine pays for one round trip.
+///
+/// # Errors
+/// Socket errors.
+pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let echo = std::thread::spawn(move || -> io::Result<()> {
+        let (mut stream, _) = listener.accept()?;
+        stream.set_nodelay(true)?;
+        let mut buf = vec![0u8; size];
+        loop {
+            if stream.read_exact(&mut buf).is_err() {
+                return Ok(());
+            }
+            stream.write_all(&buf)?;
+        }
+    });
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+    let message = vec![7u8; size];
+    let mut reply = vec![0u8; size];
+    let started = Instant::now();
+    for _ in 0..count {
+        let t0 = Instant::now();
+        stream.write_all(&message)?;
+        stream.read_exact(&mut reply)?;
+        let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
+    }
+    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    drop(stream);
+    let _ = echo.join();
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
+}
+
+/// Closed-loop order → ack on one session: the exchange's equivalent of the ping-pong.
+///
+/// # Errors
+/// Socket errors.
+pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency> {
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+    let started = Instant::now();
+    for i in 0..count {
+        let cl_ord_id = 10_000_000 + i;
+        let order = wire::NewOrderSingle {
+            cl_ord_id,
+            price: Some((95_000 + (i % 1000) as i64) * 100_000_000),
+            order_qty: 1_000_000,
+            security_id: 1,
+            side: wire::Side::Buy,
+            ord_type: wire::OrdType::Limit,
+            time_in_force: wire::TimeInForce::ImmediateOrCancel,
+            ..Default::default()
+        };
+        let t0 = Instant::now();
+        session.send(&order)?;
+        let mut acked = false;
+        while !acked {
+            session.drain_acks(|id| acked |= id == cl_ord_id)?;
+        }
+        let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
+    }
+    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    Ok(Latency {
+        histogram,
+        achieved_per_sec,
+    })
+}
+
+/// Size of a NewOrderSingle frame: the floor's message size.
+pub fn order_frame_bytes() -> usize {
+    SOFH_LEN + wire::NewOrderSingle::default().encoded_len()
+}
+
+/// A scratch journal directory for a benchmark run.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("exchange-bench-{name}-{}", std::process::id()))
+}

@@ -1,0 +1,228 @@
+//! `mm-client` against the real `exchange` server: MM1 quotes BTC-USD and stays connected,
+//! MM2 trades against both quotes; both sides' JSON lines show the fills.
+//!
+//! The server binary is taken from the target directory this test runs from
+//! (`target/<profile>/exchange`); `cargo test --workspace` builds it. Cargo offers no
+//! `CARGO_BIN_EXE_*` across packages, and a nested `cargo build` would wait on the build
+//! lock the running `cargo test` holds.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Kills and reaps the server, and removes its journal, however the test ends.
+struct Server {
+    child: Child,
+    journal_dir: PathBuf,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.journal_dir);
+    }
+}
+
+fn exchange_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/mm_client_e2e-<hash> → target/<profile>/exchange
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test runs from target/<profile>/deps");
+    let binary = profile_dir.join(format!("exchange{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: build the server first (`cargo build -p exchange`, or run \
+         `cargo test --workspace`, which builds it)",
+        binary.display()
+    );
+    binary
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("bound address").port()
+}
+
+fn start_server() -> Server {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let journal_dir =
+        std::env::temp_dir().join(format!("mm-client-e2e-{}-{nanos}", std::process::id()));
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(exchange_binary())
+        .args(["--listen", &addr, "--journal-dir"])
+        .arg(&journal_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the exchange");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut server = Server {
+        child,
+        journal_dir,
+        addr,
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("order entry listening on") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) => assert!(line.ends_with(&server.addr), "{line}"),
+        Err(_) => {
+            let status = server.child.try_wait().ok().flatten();
+            panic!("the exchange did not start listening within 30 s (exit: {status:?})");
+        }
+    }
+    server
+}
+
+fn mm_client(addr: &str, session: &str, key: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mm-client"));
+    command
+        .args(["--connect", addr, "--session", session, "--key", key])
+        .args(["--json", "--script", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn parse_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+fn reports(lines: &[Value], cl_ord_id: u64) -> Vec<&Value> {
+    lines
+        .iter()
+        .filter(|v| v["msg"] == "ExecutionReport" && v["ClOrdID"] == cl_ord_id)
+        .collect()
+}
+
+/// Starts MM1 with two resting quotes and a long sleep (MM1's session cancels its orders on
+/// disconnect, so it must stay connected while MM2 trades); returns once both are acked.
+fn start_maker(addr: &str) -> (Child, mpsc::Receiver<String>) {
+    let mut maker = mm_client(addr, "MM1", "mm1-demo-key")
+        .spawn()
+        .expect("start mm-client for MM1");
+    let script = "buy BTC-USD 0.5 99000 id=1\nsell BTC-USD 0.5 101000 id=2\nsleep 4000\n";
+    maker
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(script.as_bytes())
+        .expect("write MM1 script");
+    let stdout = maker.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut acked = 0;
+    while acked < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("MM1's quotes are acknowledged within 10 s");
+        if line.contains("\"ExecType\":\"New\"") {
+            acked += 1;
+        }
+    }
+    (maker, rx)
+}
+
+fn run_taker(addr: &str) -> Output {
+    let mut taker = mm_client(addr, "MM2", "mm2-demo-key")
+        .spawn()
+        .expect("start mm-client for MM2");
+    let script = "sell BTC-USD 0.2 99000 ioc id=11\nbuy BTC-USD 0.1 101000 fok id=12\n";
+    taker
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(script.as_bytes())
+        .expect("write MM2 script");
+    taker.wait_with_output().expect("MM2 finishes")
+}
+
+#[test]
+fn two_market_makers_trade_through_the_exchange() {
+    let server = start_server();
+    let (maker, maker_lines) = start_maker(&server.addr);
+    let taker = run_taker(&server.addr);
+    let stderr = String::from_utf8_lossy(&taker.stderr);
+    assert_eq!(taker.status.code(), Some(0), "MM2 stderr: {stderr}");
+    let taker_lines = parse_lines(&taker.stdout);
+
+    let sold = reports(&taker_lines, 11);
+    let fill = sold
+        .iter()
+        .find(|v| v["ExecType"] == "Trade")
+        .unwrap_or_else(|| panic!("MM2's IOC sell filled: {taker_lines:#?}"));
+    assert_eq!(fill["LastPx"], "99000");
+    assert_eq!(fill["LastQty"], "0.2");
+    assert_eq!(fill["OrdStatus"], "Filled");
+    assert_eq!(fill["Side"], "Sell");
+    assert_eq!(fill["AggressorIndicator"], "True");
+    let bought = reports(&taker_lines, 12);
+    let fok_fill = bought
+        .iter()
+        .find(|v| v["ExecType"] == "Trade")
+        .unwrap_or_else(|| panic!("MM2's FOK buy filled: {taker_lines:#?}"));
+    assert_eq!(fok_fill["LastPx"], "101000");
+    assert_eq!(fok_fill["LastQty"], "0.1");
+    assert_eq!(fok_fill["Symbol"], "BTC-USD");
+    assert_eq!(
+        taker_lines.last().map(|v| v["msg"].clone()),
+        Some(Value::from("Terminate")),
+        "MM2 ends with the server's Terminate"
+    );
+
+    let maker_out = maker.wait_with_output().expect("MM1 finishes");
+    assert_eq!(
+        maker_out.status.code(),
+        Some(0),
+        "MM1 stderr: {}",
+        String::from_utf8_lossy(&maker_out.stderr)
+    );
+    // The reader thread ends at EOF, which disconnects the channel.
+    let maker_text: Vec<String> = maker_lines.iter().collect();
+    let maker_lines = parse_lines(maker_text.join("\n").as_bytes());
+    let bid_fill = reports(&maker_lines, 1)
+        .into_iter()
+        .find(|v| v["ExecType"] == "Trade")
+        .unwrap_or_else(|| panic!("MM1's bid was hit: {maker_lines:#?}"));
+    assert_eq!(bid_fill["LastQty"], "0.2");
+    assert_eq!(bid_fill["LeavesQty"], "0.3");
+    assert_eq!(bid_fill["OrdStatus"], "PartiallyFilled");
+    assert_eq!(bid_fill["AggressorIndicator"], "False");
+    assert_eq!(
+        bid_fill["TrdMatchID"], fill["TrdMatchID"],
+        "one trade, two sides"
+    );
+    let ask_fill = reports(&maker_lines, 2)
+        .into_iter()
+        .find(|v| v["ExecType"] == "Trade")
+        .unwrap_or_else(|| panic!("MM1's ask was lifted: {maker_lines:#?}"));
+    assert_eq!(ask_fill["LastQty"], "0.1");
+    assert_eq!(ask_fill["TrdMatchID"], fok_fill["TrdMatchID"]);
+    drop(server);
+}
