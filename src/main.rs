@@ -47,6 +47,9 @@ struct Args {
     /// How the sequencer waits when idle (overrides `[server] idle`).
     #[arg(long, value_enum)]
     idle: Option<IdleArg>,
+    /// Publish no market data (overrides `[marketdata] enabled`).
+    #[arg(long)]
+    no_market_data: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -105,7 +108,13 @@ fn start_market_data(
         connections_max: md.recovery_connections_max,
     };
     let recovery = RecoveryServer::start(md.recovery_addr()?, publisher.incremental_ring(), limits)
-        .map_err(|e| format!("market data recovery on {}: {e}", md.recovery_listen))?;
+        .map_err(|e| {
+            format!(
+                "market data recovery on {}: {e} (another exchange on this host? set \
+                 [marketdata] recovery_listen and the channel ports, or --no-market-data)",
+                md.recovery_listen
+            )
+        })?;
     let target = if md.is_multicast() {
         format!("multicast {} (loopback, TTL 0)", md.multicast_group)
     } else {
@@ -196,7 +205,12 @@ fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>>
         release_on_durable: matches!(durability, DurabilityArg::Sync),
     };
     let mut runtime = Runtime::new(sequencer, gateway, runtime_options, stop);
-    let _recovery = match start_market_data(config, &mut runtime)? {
+    let market_data = if args.no_market_data {
+        None
+    } else {
+        start_market_data(config, &mut runtime)?
+    };
+    let _recovery = match market_data {
         Some((publisher, recovery)) => {
             runtime = runtime.with_market_data(publisher);
             Some(recovery)
