@@ -111,3 +111,29 @@ fn a_late_joiner_syncs_from_the_snapshot_channel() {
     );
     assert_books_equal(&late, &sim.engine);
 }
+
+#[test]
+fn a_restarted_publisher_resets_the_channel_and_the_feed_resyncs() {
+    let (mut feed, md) = feed_and_config(20);
+    let mut first = Sim::new(&md, 31);
+    assert!(sync(&mut first, &mut feed, 200), "feed never synced");
+    drive(&mut first, &mut feed, 2_000, 16);
+    assert!(
+        sync(&mut first, &mut feed, 200),
+        "feed did not follow the first run"
+    );
+    drop(first);
+    // A new exchange on the same channels: sequence numbers start again at 1.
+    let mut second = Sim::new(&md, 37);
+    feed.use_recovery = false;
+    for _ in 0..50 {
+        second.random_command();
+    }
+    assert!(
+        sync(&mut second, &mut feed, 400),
+        "{:?}",
+        feed.handler.stats
+    );
+    assert_eq!(feed.handler.stats.channel_resets, 1);
+    assert_books_equal(&feed, &second.engine);
+}

@@ -28,6 +28,8 @@ pub struct FeedStats {
     pub buffer_overflows: u64,
     pub decode_errors: u64,
     pub snapshots_applied: u64,
+    /// The channel started over at sequence 1 (the exchange restarted): books re-synced.
+    pub channel_resets: u64,
 }
 
 /// A snapshot being assembled from its chunks.
@@ -107,6 +109,16 @@ impl FeedHandler {
             self.buffer_packet(seq, packet);
             return;
         };
+        if seq == 1 && expected > 1 {
+            // A publisher numbers from 1 when it starts: the exchange restarted. Nothing
+            // before this packet belongs to the new stream.
+            self.stats.channel_resets += 1;
+            self.buffer.clear();
+            self.known_last = 1;
+            self.resync();
+            self.buffer_packet(seq, packet);
+            return;
+        }
         if seq < expected || self.buffer.contains_key(&seq) {
             self.stats.duplicates += 1;
             return;
@@ -144,6 +156,11 @@ impl FeedHandler {
     /// Recovery could not provide the gap: rebuild every book from the snapshot channel.
     pub fn recovery_failed(&mut self) {
         self.stats.resyncs += 1;
+        self.resync();
+    }
+
+    /// Forgets every book's sync point: each waits for its next snapshot.
+    fn resync(&mut self) {
         self.expected = None;
         for book in self.books.values_mut() {
             book.synced_at = None;
