@@ -218,6 +218,14 @@ fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>>
         None => None,
     };
     runtime.run()?;
-    println!("exchange stopped at seq {}", runtime.sequencer().last_seq());
+    let counters = runtime.gateway().counters();
+    println!(
+        "exchange stopped at seq {}; malformed messages {}, over the rate limit {}, \
+         connections refused {}",
+        runtime.sequencer().last_seq(),
+        counters.malformed,
+        counters.throttled,
+        runtime.gateway().refused_connections
+    );
     Ok(())
 }

@@ -298,8 +298,9 @@ pub fn order_to_ack(
     })
 }
 
-/// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback: the
-/// floor any TCP order entry on this machine pays for one round trip.
+/// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback that
+/// blocks in `read` (as the exchange blocks in epoll with `--idle block`): the floor any TCP
+/// order entry on this machine pays for one round trip.
 ///
 /// # Errors
 /// Socket errors.
@@ -319,6 +320,9 @@ pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
     });
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
+    // The client polls a non-blocking socket, exactly as the order client does, so the two
+    // round trips differ only in what the server side does.
+    stream.set_nonblocking(true)?;
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let message = vec![7u8; size];
     let mut reply = vec![0u8; size];
@@ -326,7 +330,15 @@ pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
     for _ in 0..count {
         let t0 = Instant::now();
         stream.write_all(&message)?;
-        stream.read_exact(&mut reply)?;
+        let mut got = 0;
+        while got < size {
+            match stream.read(&mut reply[got..]) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
         let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();

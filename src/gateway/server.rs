@@ -97,6 +97,8 @@ pub struct Gateway {
     frame: Vec<u8>,
     /// Connections refused because the table was full.
     pub refused_connections: u64,
+    /// Malformed and throttled messages of closed connections.
+    pub totals: super::connection::ConnStats,
 }
 
 impl Gateway {
@@ -137,6 +139,7 @@ impl Gateway {
             scratch: vec![0; config.max_frame_bytes],
             frame: Vec::with_capacity(config.max_frame_bytes),
             refused_connections: 0,
+            totals: Default::default(),
             config,
         })
     }
@@ -507,6 +510,19 @@ impl Gateway {
             return;
         };
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        let stats = conn.stats;
+        let name = conn.session.map_or("(not negotiated)", |s| {
+            self.sessions.sessions[s].config.name.as_str()
+        });
+        self.totals.malformed += stats.malformed;
+        self.totals.throttled += stats.throttled;
+        if stats.malformed > 0 || stats.throttled > 0 {
+            eprintln!(
+                "exchange: connection of session {name} closed: {} messages in, {} out, \
+                 {} malformed, {} over the rate limit",
+                stats.messages_in, stats.messages_out, stats.malformed, stats.throttled
+            );
+        }
         let Some(session) = conn.session else {
             return;
         };
@@ -531,6 +547,16 @@ impl Gateway {
             conn.closing = true;
         }
         self.flush();
+    }
+
+    /// Malformed and throttled messages so far, closed and live connections together.
+    pub fn counters(&self) -> super::connection::ConnStats {
+        let mut total = self.totals;
+        for conn in self.connections.iter().flatten() {
+            total.malformed += conn.stats.malformed;
+            total.throttled += conn.stats.throttled;
+        }
+        total
     }
 
     /// Live connections.

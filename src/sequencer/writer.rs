@@ -207,6 +207,11 @@ impl Sequencer {
         self.core.engine.snapshot(&mut bytes);
         self.last_snapshot_stall_ns = started.elapsed().as_nanos() as u64;
         let seq = self.journal.last_seq();
+        eprintln!(
+            "exchange: snapshot at seq {seq}: {} bytes, sequencer held for {} µs",
+            bytes.len(),
+            self.last_snapshot_stall_ns / 1_000
+        );
         if let Some(sender) = &self.snapshots.sender {
             if let Err(TrySendError::Full(_)) = sender.try_send((seq, bytes)) {
                 eprintln!("exchange: snapshot at seq {seq} skipped: previous one still writing");
