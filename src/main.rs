@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use exchange::config::Config;
-use exchange::engine::AccountId;
-use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::gateway::{Gateway, GatewayConfig};
 use exchange::marketdata::{Publisher, RecoveryLimits, RecoveryServer};
 use exchange::sequencer::{
-    recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
+    recover, session_configs, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
 };
 use journal::{Durability, JournalOptions};
 
@@ -177,17 +176,7 @@ fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>>
         "journal {} ({durability:?}): {summary}",
         options.journal_dir.display()
     );
-    let sessions = config
-        .accounts
-        .iter()
-        .map(|a| SessionConfig {
-            name: a.session.clone(),
-            key: a.key.clone(),
-            account: AccountId(a.id),
-            operator: a.operator,
-            cancel_on_disconnect: a.cancel_on_disconnect,
-        })
-        .collect();
+    let sessions = session_configs(config);
     let listen = args.listen.clone().unwrap_or_else(|| server.listen.clone());
     let gateway = Gateway::bind(GatewayConfig::with_sessions(listen, sessions))?;
     println!("order entry listening on {}", gateway.local_addr());

@@ -3,38 +3,13 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::counting_alloc::{allocations, CountingAllocator};
 
 use common::*;
 use exchange::engine::{
     event::CountingSink, Amend, Cancel, Command, MassCancel, NewOrder, OrdType, OrderRef,
     PriceTicks, QtyLots, Side, StpMode, TimeInForce,
 };
-
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts calls.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -143,10 +118,10 @@ fn zero_allocations_per_command_after_warm_up() {
         }
     };
     run(&mut h, &mut sink, 50_000);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let events_before = sink.count;
     run(&mut h, &mut sink, 200_000);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     let events = sink.count - events_before;
     assert!(
         events > 200_000,

@@ -339,3 +339,21 @@ fn a_slow_reader_is_terminated_without_stalling_others() {
         wire::TerminationCode::SlowConsumer
     );
 }
+
+#[test]
+fn a_resent_client_order_id_is_rejected_as_a_duplicate() {
+    let server = TestServer::start("duplicate", Durability::None);
+    let mut mm1 = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
+    let mut order = limit_order(5, wire::Side::Buy, UNIT / 100, 99_000 * UNIT);
+    order.time_in_force = wire::TimeInForce::ImmediateOrCancel;
+    mm1.send(&order);
+    mm1.wait_for("first answer", is_report(5, wire::ExecType::Canceled));
+    // The same ClOrdID again, even after that order finished: a duplicate (FIX 6).
+    mm1.send(&order);
+    let Plain::ExecutionReport(r) =
+        mm1.wait_for("duplicate", is_report(5, wire::ExecType::Rejected))
+    else {
+        unreachable!()
+    };
+    assert_eq!(r.ord_rej_reason, Some(6));
+}

@@ -3,38 +3,13 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::counting_alloc::{allocations, CountingAllocator};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{limit, Harness, MM1, MM2, REF};
 use exchange::config::MarketDataConfig;
 use exchange::engine::{Cancel, Command, OrderRef, Side, VecSink};
 use exchange::marketdata::{socket, Publisher};
-
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts calls.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -86,9 +61,9 @@ fn publishing_and_flushing_allocate_nothing_after_warm_up() {
         }
     };
     run(&mut h, &mut publisher, 0, 20_000);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     run(&mut h, &mut publisher, 20_000, 60_000);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     let stats = publisher.stats();
     assert!(
         stats.snapshot_packets > 0 && stats.definition_packets > 0,

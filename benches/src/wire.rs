@@ -11,13 +11,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use exchange::config::Config;
-use exchange::engine::AccountId;
-use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::gateway::{Gateway, GatewayConfig};
 use exchange::protocol::codec::{self as wire, Encode};
 use exchange::protocol::fixp::{establish_request, negotiate_request};
 use exchange::protocol::sofh::{self, SOFH_LEN};
 use exchange::sequencer::{
-    recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
+    recover, session_configs, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
 };
 use hdrhistogram::Histogram;
 use journal::{Durability, JournalOptions};
@@ -63,17 +62,11 @@ impl Server {
                 snapshots_kept: 2,
             };
             let (sequencer, _) = recover(&config, &options).expect("journal opens");
-            let sessions = config
-                .accounts
-                .iter()
-                .map(|a| SessionConfig {
-                    name: a.session.clone(),
-                    key: a.key.clone(),
-                    account: AccountId(a.id),
-                    operator: a.operator,
-                    cancel_on_disconnect: false,
-                })
-                .collect();
+            // Orders outlive a dropped benchmark connection: no cancel-on-disconnect.
+            let mut sessions = session_configs(&config);
+            sessions
+                .iter_mut()
+                .for_each(|s| s.cancel_on_disconnect = false);
             let mut gateway_config = GatewayConfig::with_sessions("127.0.0.1:0".into(), sessions);
             gateway_config.rate_limit_per_sec = 10_000_000;
             gateway_config.rate_limit_burst = 1_000_000;

@@ -15,5 +15,5 @@ pub use self::core::{Core, CoreError, Outcome};
 pub use clock::Clock;
 pub use record_kind::{RecordKind, FLAG_OPERATOR};
 pub use recovery::{recover, RecoveryOptions, RecoverySummary};
-pub use runtime::{Idle, Runtime, RuntimeOptions};
+pub use runtime::{session_configs, Idle, Runtime, RuntimeOptions};
 pub use writer::{Sequencer, SequencerError, SequencerOptions};

@@ -343,3 +343,19 @@ fn value_usd(engine: &Engine, asset: Asset, units: i64) -> i64 {
         i64::try_from(units as i128 * price_units / 100_000_000).unwrap_or(i64::MAX)
     })
 }
+
+/// The gateway sessions of the configured accounts: name, key, account, rights and
+/// cancel-on-disconnect.
+pub fn session_configs(config: &crate::config::Config) -> Vec<crate::gateway::SessionConfig> {
+    config
+        .accounts
+        .iter()
+        .map(|a| crate::gateway::SessionConfig {
+            name: a.session.clone(),
+            key: a.key.clone(),
+            account: AccountId(a.id),
+            operator: a.operator,
+            cancel_on_disconnect: a.cancel_on_disconnect,
+        })
+        .collect()
+}

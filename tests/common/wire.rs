@@ -10,13 +10,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use exchange::config::Config;
-use exchange::engine::AccountId;
-use exchange::gateway::{Gateway, GatewayConfig, SessionConfig};
+use exchange::gateway::{Gateway, GatewayConfig};
 use exchange::protocol::codec::{self as wire, Encode, Plain};
 use exchange::protocol::fixp::{establish_request, negotiate_request};
 use exchange::protocol::sofh;
 use exchange::sequencer::{
-    recover, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
+    recover, session_configs, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
 };
 use journal::{Durability, JournalOptions};
 
@@ -68,17 +67,7 @@ impl TestServer {
                 snapshots_kept: 2,
             };
             let (sequencer, _) = recover(&config, &options).expect("recover");
-            let sessions = config
-                .accounts
-                .iter()
-                .map(|a| SessionConfig {
-                    name: a.session.clone(),
-                    key: a.key.clone(),
-                    account: AccountId(a.id),
-                    operator: a.operator,
-                    cancel_on_disconnect: a.cancel_on_disconnect,
-                })
-                .collect();
+            let sessions = session_configs(&config);
             let mut gateway_config = GatewayConfig::with_sessions("127.0.0.1:0".into(), sessions);
             tune(&mut gateway_config);
             let gateway = Gateway::bind(gateway_config).expect("bind");
