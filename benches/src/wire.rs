@@ -2,8 +2,9 @@
 //! exchange (gateway, FIXP, journal, engine), and the physical floor: a raw loopback TCP
 //! ping-pong of the same message size, measured in the same run with the same idle settings.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -11,7 +12,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use exchange::config::Config;
+use exchange::config::MarketDataConfig;
 use exchange::gateway::{Gateway, GatewayConfig};
+use exchange::marketdata::codec as md_wire;
+use exchange::marketdata::packet::messages;
+use exchange::marketdata::publisher::Publisher;
 use exchange::protocol::codec::{self as wire, Encode};
 use exchange::protocol::fixp::{establish_request, negotiate_request};
 use exchange::protocol::sofh::{self, SOFH_LEN};
@@ -39,11 +44,13 @@ impl Server {
     ///
     /// # Panics
     /// If the server cannot start: a benchmark has nothing to measure then.
+    /// With `md_port`, market data goes by unicast to 127.0.0.1:`md_port` (incremental).
     pub fn start(
         dir: &Path,
         durability: Durability,
         idle: Idle,
         pin_core: Option<usize>,
+        md_port: Option<u16>,
     ) -> Server {
         let _ = std::fs::remove_dir_all(dir);
         let dir = dir.to_path_buf();
@@ -78,9 +85,22 @@ impl Server {
                 pin_core,
                 release_on_durable,
             };
-            Runtime::new(sequencer, gateway, options, thread_stop)
-                .run()
-                .expect("runtime");
+            let mut runtime = Runtime::new(sequencer, gateway, options, thread_stop);
+            if let Some(port) = md_port {
+                let md = MarketDataConfig {
+                    destination: "unicast".into(),
+                    unicast_hosts: vec![Ipv4Addr::LOCALHOST],
+                    incremental_port: port,
+                    snapshot_port: port.wrapping_add(1),
+                    definition_port: port.wrapping_add(2),
+                    recovery_listen: "127.0.0.1:0".into(),
+                    ..MarketDataConfig::default()
+                };
+                let publisher = Publisher::new(&md, runtime.sequencer().engine())
+                    .expect("market data publisher");
+                runtime = runtime.with_market_data(publisher);
+            }
+            runtime.run().expect("runtime");
         });
         let addr = ready_rx
             .recv_timeout(Duration::from_secs(30))
@@ -164,7 +184,7 @@ impl Session {
 
     /// Calls `seen(cl_ord_id)` for each order's first answer (ExecutionReport New or
     /// Rejected) that has arrived; fails on a Terminate.
-    fn drain_acks(&mut self, mut seen: impl FnMut(u64)) -> io::Result<()> {
+    fn drain_acks(&mut self, mut seen: impl FnMut(u64, u64)) -> io::Result<()> {
         let end = self.input.len();
         loop {
             let filled = self.start;
@@ -188,7 +208,7 @@ impl Session {
                         wire::ExecType::New | wire::ExecType::Rejected
                     );
                     if first {
-                        seen(report.cl_ord_id());
+                        seen(report.cl_ord_id(), report.order_id());
                     }
                 }
                 Ok(wire::Inbound::Terminate(t)) => {
@@ -211,6 +231,8 @@ impl Session {
 pub struct Latency {
     pub histogram: Histogram<u64>,
     pub achieved_per_sec: f64,
+    /// Order sent (planned) → its book update received on the market-data channel.
+    pub market_data: Option<Histogram<u64>>,
 }
 
 /// Open loop at `rate_per_sec` for `count` orders spread over `sessions`: order i is planned
@@ -223,7 +245,10 @@ pub fn order_to_ack(
     sessions: &mut [Session],
     rate_per_sec: u64,
     count: u64,
+    market_data: Option<&UdpSocket>,
 ) -> io::Result<Latency> {
+    let mut order_ids: Vec<(u64, u64)> = Vec::with_capacity(count as usize);
+    let mut book_updates: HashMap<u64, u64> = HashMap::with_capacity(count as usize);
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
     let ring = 1 << 20;
@@ -270,13 +295,17 @@ pub fn order_to_ack(
                 io::Error::new(e.kind(), format!("session {index} after {at} acks: {e}"))
             };
             session
-                .drain_acks(|cl_ord_id| {
+                .drain_acks(|cl_ord_id, order_id| {
                     let elapsed = started.elapsed().as_nanos() as u64;
+                    order_ids.push((cl_ord_id, order_id));
                     let plan = planned[(cl_ord_id as usize) & (ring - 1)];
                     let _ = histogram.record(elapsed.saturating_sub(plan).max(1));
                     received += 1;
                 })
                 .map_err(context)?;
+        }
+        if let Some(socket) = market_data {
+            drain_book_updates(socket, started, &mut book_updates)?;
         }
         if started.elapsed() > deadline {
             return Err(io::Error::other(format!(
@@ -285,10 +314,64 @@ pub fn order_to_ack(
         }
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    let market_data = match market_data {
+        Some(socket) => {
+            // Book updates may trail the last ack: collect them for a moment more.
+            let until = Instant::now() + Duration::from_millis(200);
+            while Instant::now() < until {
+                drain_book_updates(socket, started, &mut book_updates)?;
+            }
+            let mut md = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+            for (cl_ord_id, order_id) in &order_ids {
+                if let Some(arrival) = book_updates.get(order_id) {
+                    let planned = (cl_ord_id - 1) * interval_ns;
+                    let _ = md.record(arrival.saturating_sub(planned).max(1));
+                }
+            }
+            Some(md)
+        }
+        None => None,
+    };
     Ok(Latency {
         histogram,
         achieved_per_sec,
+        market_data,
     })
+}
+
+/// Records when each order's L3 "New" book update arrives on the incremental channel.
+fn drain_book_updates(
+    socket: &UdpSocket,
+    started: Instant,
+    arrivals: &mut HashMap<u64, u64>,
+) -> io::Result<()> {
+    let mut packet = [0u8; 2048];
+    loop {
+        let len = match socket.recv(&mut packet) {
+            Ok(len) => len,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let now = started.elapsed().as_nanos() as u64;
+        for message in messages(&packet[..len]).flatten() {
+            if let md_wire::Inbound::MDIncrementalRefreshOrderBook(update) = message {
+                if update.md_update_action() == md_wire::MDUpdateAction::New {
+                    arrivals.entry(update.order_id()).or_insert(now);
+                }
+            }
+        }
+    }
+}
+
+/// A non-blocking UDP socket on a free loopback port for the incremental channel.
+///
+/// # Errors
+/// Socket errors.
+pub fn market_data_socket() -> io::Result<(UdpSocket, u16)> {
+    let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+    socket.set_nonblocking(true)?;
+    let port = socket.local_addr()?.port();
+    Ok((socket, port))
 }
 
 /// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback that
@@ -340,6 +423,7 @@ pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
     Ok(Latency {
         histogram,
         achieved_per_sec,
+        market_data: None,
     })
 }
 
@@ -366,7 +450,7 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
         session.send(&order)?;
         let mut acked = false;
         while !acked {
-            session.drain_acks(|id| acked |= id == cl_ord_id)?;
+            session.drain_acks(|id, _| acked |= id == cl_ord_id)?;
         }
         let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
     }
@@ -374,6 +458,7 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
     Ok(Latency {
         histogram,
         achieved_per_sec,
+        market_data: None,
     })
 }
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use exchange::sequencer::Idle;
 use exchange_benches::wire::{
-    order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir, tcp_ping_pong, Latency, Server,
-    Session,
+    market_data_socket, order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir,
+    tcp_ping_pong, Latency, Server, Session,
 };
 use journal::Durability;
 
@@ -89,7 +89,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let size = order_frame_bytes();
     let floor = tcp_ping_pong(size, args.pings)?;
     let dir = scratch_dir("wire");
-    let server = Server::start(&dir, durability, idle, args.pin_core);
+    let (md_socket, md_port) = market_data_socket()?;
+    let server = Server::start(&dir, durability, idle, args.pin_core, Some(md_port));
     let mut ping_session = Session::logon(server.addr, "MM1", "mm1-demo-key")?;
     let closed = order_ping_pong(&mut ping_session, args.pings)
         .map_err(|e| format!("closed-loop order round trips: {e}"))?;
@@ -97,7 +98,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         Session::logon(server.addr, "MM2", "mm2-demo-key")?,
         Session::logon(server.addr, "AFF1", "aff1-demo-key")?,
     ];
-    let open = order_to_ack(&mut sessions, args.rate, args.orders)
+    let open = order_to_ack(&mut sessions, args.rate, args.orders, Some(&md_socket))
         .map_err(|e| format!("open-loop orders: {e}"))?;
     drop(sessions);
     drop(ping_session);
@@ -130,6 +131,9 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
                 "ratio_p99": us(closed, 0.99) / us(floor, 0.99),
                 "open_ratio_p50": us(open, 0.5) / us(floor, 0.5),
                 "open_ratio_p99": us(open, 0.99) / us(floor, 0.99),
+                "md_p50_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.5) as f64 / 1e3),
+                "md_p99_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.99) as f64 / 1e3),
+                "md_samples": open.market_data.as_ref().map(|h| h.len()),
                 "settings": settings,
             })
         );
@@ -152,6 +156,17 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
     row("order -> ack, closed loop (1 session)", closed);
     let name = format!("order -> ack, open loop {}/s (2 sessions)", args.rate);
     row(&name, open);
+    if let Some(md) = &open.market_data {
+        let q = |x: f64| md.value_at_quantile(x) as f64 / 1e3;
+        let name = "order -> own book update on market data";
+        println!(
+            "{name:<44} {:>10.1} {:>10.1} {:>10.1}",
+            q(0.5),
+            q(0.99),
+            q(0.999)
+        );
+        println!("book updates matched to orders: {}", md.len());
+    }
     println!("achieved open-loop rate: {:.0}/s", open.achieved_per_sec);
     println!(
         "ratios to the floor: closed p50 {:.2}x p99 {:.2}x; open p50 {:.2}x p99 {:.2}x",
