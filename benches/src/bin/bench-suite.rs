@@ -45,6 +45,8 @@ const SUMMARY_KEYS: &[&str] = &[
     "wire_p99_us",
     "floor_p50_us",
     "floor_p99_us",
+    "wire_to_market_data_p50_us",
+    "wire_to_market_data_p99_us",
     "journal_append_records_per_sec",
     "journal_sync_durable_per_sec",
     "fdatasync_p50_us",
@@ -89,7 +91,15 @@ fn parts(args: &Args) -> Vec<Part> {
                 ("wire_p99_us", "wire_p99_us"),
                 ("floor_p50_us", "floor_p50_us"),
                 ("floor_p99_us", "floor_p99_us"),
+                ("md_p50_us", "wire_to_market_data_p50_us"),
+                ("md_p99_us", "wire_to_market_data_p99_us"),
             ],
+        },
+        Part {
+            name: "market-data",
+            binary: "md-bench",
+            args: quick(vec![]),
+            keys: &[("md_publish_ns_per_event", "md_publish_ns_per_event")],
         },
         Part {
             name: "journal",
@@ -138,6 +148,59 @@ fn run_part(dir: &Path, part: &Part, out: &Path) -> Result<Value, String> {
     serde_json::from_str(line).map_err(|e| format!("{}: bad JSON: {e}", part.binary))
 }
 
+/// Generates a journal of 1M (quick) or 10M orders with `crash-child`, then replays it from
+/// zero with `replay --json`; returns the replay's messages per second.
+fn replay_speed(dir: &Path, out: &Path, quick: bool) -> Result<Value, String> {
+    let journal = std::env::temp_dir().join(format!("bench-suite-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&journal);
+    let orders = if quick { "1000000" } else { "10000000" };
+    eprintln!("bench-suite: generating a journal of {orders} orders ...");
+    let generated = Command::new(dir.join("crash-child"))
+        .args([
+            "--journal-dir",
+            &journal.to_string_lossy(),
+            "--durability",
+            "none",
+        ])
+        .args([
+            "--max-orders",
+            orders,
+            "--digest-every",
+            "10000",
+            "--snapshot-every",
+            "0",
+        ])
+        .arg("--quiet")
+        .output()
+        .map_err(|e| format!("cannot run crash-child: {e}"))?;
+    if !generated.status.success() {
+        let _ = std::fs::remove_dir_all(&journal);
+        return Err(format!(
+            "crash-child failed: {}",
+            String::from_utf8_lossy(&generated.stderr)
+        ));
+    }
+    let part = Part {
+        name: "replay",
+        binary: "replay",
+        args: vec![
+            "--journal-dir".into(),
+            journal.to_string_lossy().to_string(),
+            "--from-zero".into(),
+            "--json".into(),
+        ],
+        keys: &[],
+    };
+    let result = run_part(dir, &part, out);
+    let _ = std::fs::remove_dir_all(&journal);
+    result.map(|value| {
+        value
+            .get("messages_per_sec")
+            .cloned()
+            .unwrap_or(Value::Null)
+    })
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Err(e) = std::fs::create_dir_all(&args.out) {
@@ -174,6 +237,12 @@ fn main() -> ExitCode {
             part.name,
             started.elapsed().as_secs_f64()
         );
+    }
+    match replay_speed(&dir, &args.out, args.quick) {
+        Ok(speed) => {
+            summary.insert("replay_msgs_per_sec".into(), speed);
+        }
+        Err(why) => notes.push(format!("replay: {why}")),
     }
     for missing in [
         "replay_msgs_per_sec",

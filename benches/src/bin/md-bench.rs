@@ -31,6 +31,12 @@ struct Args {
     /// Repetitions of each mode (the best is reported).
     #[arg(long, default_value_t = 3)]
     reps: usize,
+    /// 200k commands, 2 repetitions.
+    #[arg(long)]
+    quick: bool,
+    /// Also print one JSON line (`md_publish_ns_per_event` = side-thread sending, the default).
+    #[arg(long)]
+    json: bool,
 }
 
 struct Recorded {
@@ -161,7 +167,11 @@ fn run_once(recorded: &Recorded, md: &MarketDataConfig, per_turn: usize) -> (f64
 }
 
 fn main() {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if args.quick {
+        args.commands = args.commands.min(200_000);
+        args.reps = args.reps.min(2);
+    }
     let recorded = record(args.commands);
     let sink = socket::unicast_receiver(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = sink.local_addr().unwrap().port();
@@ -203,4 +213,13 @@ fn main() {
         "inline / side thread = {:.2}x; target <= 100 ns/event",
         results[1] / results[0]
     );
+    if args.json {
+        let line = serde_json::json!({
+            "md_publish_ns_per_event": results[0],
+            "md_inline_ns_per_event": results[1],
+            "md_commands": args.commands,
+            "md_events": recorded.events,
+        });
+        println!("{line}");
+    }
 }
