@@ -10,6 +10,7 @@ pub mod affinity;
 pub mod compare;
 pub mod exchange_core_mix;
 pub mod fixture;
+pub mod loadgen;
 pub mod open_loop;
 pub mod peers;
 pub mod prng;

@@ -159,7 +159,11 @@ impl Session {
         Ok(session)
     }
 
-    fn send(&mut self, message: &impl Encode) -> io::Result<()> {
+    /// Frames and writes one message.
+    ///
+    /// # Errors
+    /// Socket errors.
+    pub fn send(&mut self, message: &impl Encode) -> io::Result<()> {
         let mut frame = [0u8; 512];
         let len = message
             .encode(&mut frame[SOFH_LEN..])
@@ -185,6 +189,26 @@ impl Session {
     /// Calls `seen(cl_ord_id)` for each order's first answer (ExecutionReport New or
     /// Rejected) that has arrived; fails on a Terminate.
     fn drain_acks(&mut self, mut seen: impl FnMut(u64, u64)) -> io::Result<()> {
+        self.drain_reports(|report| {
+            let first = matches!(
+                report.exec_type,
+                wire::ExecType::New | wire::ExecType::Rejected
+            );
+            if first {
+                seen(report.cl_ord_id, report.order_id);
+            }
+        })
+    }
+
+    /// Calls `each` for every ExecutionReport that has arrived (and, as a Rejected report,
+    /// for every OrderCancelReject); fails on a Terminate.
+    ///
+    /// # Errors
+    /// Socket errors, end of stream, or a Terminate from the exchange.
+    pub fn drain_reports(
+        &mut self,
+        mut each: impl FnMut(&wire::ExecutionReport),
+    ) -> io::Result<()> {
         let end = self.input.len();
         loop {
             let filled = self.start;
@@ -201,15 +225,15 @@ impl Session {
                 break;
             }
             match wire::decode(&self.input[offset + SOFH_LEN..offset + len]) {
-                Ok(wire::Inbound::ExecutionReport(report)) => {
-                    // The first answer to an order: its ack, or its reject.
-                    let first = matches!(
-                        report.exec_type(),
-                        wire::ExecType::New | wire::ExecType::Rejected
-                    );
-                    if first {
-                        seen(report.cl_ord_id(), report.order_id());
-                    }
+                Ok(wire::Inbound::ExecutionReport(report)) => each(&report.to_plain()),
+                Ok(wire::Inbound::OrderCancelReject(reject)) => {
+                    let reject = reject.to_plain();
+                    each(&wire::ExecutionReport {
+                        cl_ord_id: reject.cl_ord_id,
+                        exec_type: wire::ExecType::Rejected,
+                        ord_rej_reason: Some(reject.cxl_rej_reason),
+                        ..Default::default()
+                    });
                 }
                 Ok(wire::Inbound::Terminate(t)) => {
                     let code = t.to_plain().termination_code;

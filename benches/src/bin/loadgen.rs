@@ -1,0 +1,234 @@
+//! `loadgen`: open-loop latency load over the real binary protocol (FIXP/SBE over TCP), from N
+//! market-maker sessions, with new orders, cancels and amends in a configured mix. Latency runs
+//! from each request's planned send time (coordinated omission corrected) to its answer. In the
+//! same run: a raw loopback TCP ping-pong of the same message size, as the floor. Writes a
+//! percentile table, `.hgrm` files, an SVG plot, and with `--json` one summary line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use exchange::sequencer::Idle;
+use exchange_benches::loadgen::{hgrm, run, svg, LoadResult, Mix};
+use exchange_benches::wire::{order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session};
+use journal::Durability;
+
+const SESSIONS: [(&str, &str); 3] = [
+    ("MM1", "mm1-demo-key"),
+    ("MM2", "mm2-demo-key"),
+    ("AFF1", "aff1-demo-key"),
+];
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "loadgen",
+    about = "Open-loop order-entry latency over the real protocol"
+)]
+struct Args {
+    /// A running exchange (demo sessions); without it, one is started in this process.
+    #[arg(long)]
+    connect: Option<SocketAddr>,
+    /// Sessions (1 to 3: MM1, MM2, AFF1).
+    #[arg(long, default_value_t = 2)]
+    sessions: usize,
+    /// Requests per second over all sessions.
+    #[arg(long, default_value_t = 50_000)]
+    rate: u64,
+    /// Seconds of load at that rate.
+    #[arg(long, default_value_t = 2.0)]
+    duration_secs: f64,
+    /// Weights of new orders, cancels and amends, e.g. `60,20,20`.
+    #[arg(long, default_value = "60,20,20")]
+    mix: String,
+    /// Seed of the request stream.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Directory for `.hgrm` files and `latency.svg`.
+    #[arg(long, default_value = "loadgen-out")]
+    out: PathBuf,
+    /// Raise the rate (doubling from `--rate`) until p99 passes this bound; report the highest
+    /// rate that held.
+    #[arg(long)]
+    search_p99_us: Option<f64>,
+    /// Journal durability of the in-process exchange.
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Async)]
+    durability: DurabilityArg,
+    /// Idle mode of the in-process exchange.
+    #[arg(long, value_enum, default_value_t = IdleArg::Block)]
+    idle: IdleArg,
+    /// Pin the in-process exchange's sequencer to this core.
+    #[arg(long)]
+    pin_core: Option<usize>,
+    /// One JSON summary line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DurabilityArg {
+    None,
+    Async,
+    Sync,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IdleArg {
+    Spin,
+    Block,
+}
+
+fn parse_mix(text: &str) -> Result<Mix, String> {
+    let parts: Vec<u32> = text
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("--mix: {p:?} is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match parts.as_slice() {
+        [new, cancel, amend] if *new > 0 => Ok(Mix {
+            new: *new,
+            cancel: *cancel,
+            amend: *amend,
+        }),
+        _ => Err("--mix wants three weights NEW,CANCEL,AMEND with NEW > 0".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match serve(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("loadgen: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn us(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1e3
+}
+
+fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mix = parse_mix(&args.mix)?;
+    if !(1..=SESSIONS.len()).contains(&args.sessions) {
+        return Err(format!("--sessions must be 1 to {}", SESSIONS.len()).into());
+    }
+    let durability = match args.durability {
+        DurabilityArg::None => Durability::None,
+        DurabilityArg::Async => Durability::Async { interval_ms: 5 },
+        DurabilityArg::Sync => Durability::Sync,
+    };
+    let idle = match args.idle {
+        IdleArg::Spin => Idle::Spin,
+        IdleArg::Block => Idle::Block,
+    };
+    let floor = tcp_ping_pong(order_frame_bytes(), 20_000)?;
+    let dir = scratch_dir("loadgen");
+    let server = match args.connect {
+        Some(_) => None,
+        None => Some(Server::start(&dir, durability, idle, args.pin_core, None)),
+    };
+    let addr = args
+        .connect
+        .or(server.as_ref().map(|s| s.addr))
+        .ok_or("no exchange")?;
+    let mut sessions = SESSIONS[..args.sessions]
+        .iter()
+        .map(|(name, key)| Session::logon(addr, name, key))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rate = args.rate;
+    let mut held_rate: Option<u64> = None;
+    let mut held: Option<LoadResult> = None;
+    let result = loop {
+        let count = ((rate as f64 * args.duration_secs) as u64).max(1);
+        let result = run(&mut sessions, rate, count, mix, args.seed)?;
+        let Some(bound) = args.search_p99_us else {
+            break result;
+        };
+        let p99 = us(&result.histogram, 0.99);
+        eprintln!("loadgen: {rate}/s → p99 {p99:.1} µs");
+        if p99 > bound || rate >= 2_000_000 {
+            break held.take().unwrap_or(result);
+        }
+        held = Some(result);
+        held_rate = Some(rate);
+        rate *= 2;
+    };
+    drop(sessions);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(args.out.join("orders.hgrm"), hgrm(&result.histogram))?;
+    std::fs::write(args.out.join("floor.hgrm"), hgrm(&floor.histogram))?;
+    let plot = svg(&[
+        ("exchange: request → answer", &result.histogram),
+        ("TCP ping-pong floor", &floor.histogram),
+    ]);
+    std::fs::write(args.out.join("latency.svg"), plot)?;
+    report(args, &result, &floor.histogram, held_rate);
+    Ok(())
+}
+
+fn report(args: &Args, r: &LoadResult, floor: &hdrhistogram::Histogram<u64>, held: Option<u64>) {
+    let h = &r.histogram;
+    let settings = format!(
+        "{} sessions, mix {}, durability {:?}, idle {:?}, pin {:?}, {}",
+        args.sessions,
+        args.mix,
+        args.durability,
+        args.idle,
+        args.pin_core,
+        if args.connect.is_some() {
+            "external exchange"
+        } else {
+            "in-process exchange"
+        }
+    );
+    if args.json {
+        let line = serde_json::json!({
+            "p50_us": us(h, 0.5), "p99_us": us(h, 0.99), "p999_us": us(h, 0.999),
+            "p9999_us": us(h, 0.9999), "max_us": h.max() as f64 / 1e3,
+            "achieved_per_sec": r.achieved_per_sec, "requests": r.sent, "rejected": r.rejected,
+            "floor_p50_us": us(floor, 0.5), "floor_p99_us": us(floor, 0.99),
+            "ratio_p50": us(h, 0.5) / us(floor, 0.5), "ratio_p99": us(h, 0.99) / us(floor, 0.99),
+            "sustained_rate_per_sec": held, "settings": settings,
+        });
+        println!("{line}");
+        return;
+    }
+    println!("loadgen ({settings})");
+    println!(
+        "requests {} answered {} rejected {}; achieved {:.0}/s",
+        r.sent, r.answered, r.rejected, r.achieved_per_sec
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "µs", "p50", "p99", "p99.9", "p99.99", "max"
+    );
+    for (name, x) in [("request → answer", h), ("TCP ping-pong floor", floor)] {
+        println!(
+            "{name:<28} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+            us(x, 0.5),
+            us(x, 0.99),
+            us(x, 0.999),
+            us(x, 0.9999),
+            x.max() as f64 / 1e3
+        );
+    }
+    println!(
+        "ratio to the floor: p50 {:.2}x, p99 {:.2}x",
+        us(h, 0.5) / us(floor, 0.5),
+        us(h, 0.99) / us(floor, 0.99)
+    );
+    if let Some(rate) = held {
+        println!("highest rate that held the p99 bound: {rate}/s");
+    }
+    println!(
+        "wrote {}/orders.hgrm, floor.hgrm, latency.svg",
+        args.out.display()
+    );
+}
