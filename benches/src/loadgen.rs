@@ -5,8 +5,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
+use exchange::marketdata::codec as md_wire;
+use exchange::marketdata::packet::messages;
 use exchange::protocol::codec as wire;
 use hdrhistogram::Histogram;
 
@@ -24,6 +27,8 @@ pub struct Mix {
 /// What a run measured.
 pub struct LoadResult {
     pub histogram: Histogram<u64>,
+    /// New order (planned send) → its own L3 book update on the market-data channel.
+    pub market_data: Option<Histogram<u64>>,
     pub achieved_per_sec: f64,
     pub sent: u64,
     pub answered: u64,
@@ -54,7 +59,13 @@ pub fn run(
     count: u64,
     mix: Mix,
     seed: u64,
+    market_data: Option<&UdpSocket>,
 ) -> io::Result<LoadResult> {
+    let mut md_histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("b");
+    // Order id → planned send of new orders acknowledged but not yet seen on market data,
+    // and order id → arrival of book updates seen before their ack.
+    let mut awaiting_md: HashMap<u64, u64> = HashMap::new();
+    let mut seen_md: HashMap<u64, u64> = HashMap::new();
     let mut rng = SplitMix64::new(seed);
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
@@ -159,8 +170,30 @@ pub fn run(
                     }
                     wire::ExecType::New | wire::ExecType::Replaced if rests != 0 => {
                         books[which].live.push_back(rests);
+                        if report.exec_type == wire::ExecType::New && market_data.is_some() {
+                            match seen_md.remove(&report.order_id) {
+                                Some(arrival) => {
+                                    let latency = arrival.saturating_sub(planned).max(1);
+                                    let _ = md_histogram.record(latency);
+                                }
+                                None => {
+                                    awaiting_md.insert(report.order_id, planned);
+                                }
+                            }
+                        }
                     }
                     _ => {}
+                }
+            })?;
+        }
+        if let Some(socket) = market_data {
+            let now = started.elapsed().as_nanos() as u64;
+            drain_new_orders(socket, |order_id| match awaiting_md.remove(&order_id) {
+                Some(planned) => {
+                    let _ = md_histogram.record(now.saturating_sub(planned).max(1));
+                }
+                None => {
+                    seen_md.insert(order_id, now);
                 }
             })?;
         }
@@ -174,13 +207,34 @@ pub fn run(
         }
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    let market_data = market_data.map(|_| md_histogram);
     Ok(LoadResult {
         histogram,
+        market_data,
         achieved_per_sec,
         sent,
         answered,
         rejected,
     })
+}
+
+/// Calls `new_order(order_id)` for each L3 "New" on the incremental channel that has arrived.
+fn drain_new_orders(socket: &UdpSocket, mut new_order: impl FnMut(u64)) -> io::Result<()> {
+    let mut packet = [0u8; 2048];
+    loop {
+        let len = match socket.recv(&mut packet) {
+            Ok(len) => len,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for message in messages(&packet[..len]).flatten() {
+            if let md_wire::Inbound::MDIncrementalRefreshOrderBook(update) = message {
+                if update.md_update_action() == md_wire::MDUpdateAction::New {
+                    new_order(update.order_id());
+                }
+            }
+        }
+    }
 }
 
 /// The histogram in HdrHistogram's percentile-distribution text format (`.hgrm`), values in

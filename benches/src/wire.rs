@@ -404,10 +404,12 @@ pub fn market_data_socket() -> io::Result<(UdpSocket, u16)> {
 ///
 /// # Errors
 /// Socket errors.
-pub fn tcp_ping_pong(size: usize, count: u64) -> io::Result<Latency> {
+pub fn tcp_ping_pong(size: usize, count: u64, pin_core: Option<usize>) -> io::Result<Latency> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let echo = std::thread::spawn(move || -> io::Result<()> {
+        // The echo thread stands where the sequencer would: same core when it is pinned.
+        crate::affinity::pin(pin_core);
         let (mut stream, _) = listener.accept()?;
         stream.set_nodelay(true)?;
         let mut buf = vec![0u8; size];

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use exchange::sequencer::Idle;
 use exchange_benches::loadgen::{hgrm, run, svg, LoadResult, Mix};
-use exchange_benches::wire::{order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session};
+use exchange_benches::wire::{
+    market_data_socket, order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session,
+};
 use journal::Durability;
 
 const SESSIONS: [(&str, &str); 3] = [
@@ -126,12 +128,22 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         IdleArg::Spin => Idle::Spin,
         IdleArg::Block => Idle::Block,
     };
-    let floor = tcp_ping_pong(order_frame_bytes(), 20_000)?;
+    let floor = tcp_ping_pong(order_frame_bytes(), 20_000, args.pin_core)?;
     let dir = scratch_dir("loadgen");
+    // Market data of an in-process exchange comes by unicast to this socket; an external
+    // exchange's channels are its own business.
+    let (md_socket, md_port) = market_data_socket()?;
     let server = match args.connect {
         Some(_) => None,
-        None => Some(Server::start(&dir, durability, idle, args.pin_core, None)),
+        None => Some(Server::start(
+            &dir,
+            durability,
+            idle,
+            args.pin_core,
+            Some(md_port),
+        )),
     };
+    let md = server.as_ref().map(|_| &md_socket);
     let addr = args
         .connect
         .or(server.as_ref().map(|s| s.addr))
@@ -145,7 +157,7 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut held: Option<LoadResult> = None;
     let result = loop {
         let count = ((rate as f64 * args.duration_secs) as u64).max(1);
-        let result = run(&mut sessions, rate, count, mix, args.seed)?;
+        let result = run(&mut sessions, rate, count, mix, args.seed, md)?;
         let Some(bound) = args.search_p99_us else {
             break result;
         };
@@ -164,6 +176,9 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("orders.hgrm"), hgrm(&result.histogram))?;
     std::fs::write(args.out.join("floor.hgrm"), hgrm(&floor.histogram))?;
+    if let Some(md) = &result.market_data {
+        std::fs::write(args.out.join("market-data.hgrm"), hgrm(md))?;
+    }
     let plot = svg(&[
         ("exchange: request → answer", &result.histogram),
         ("TCP ping-pong floor", &floor.histogram),
@@ -196,6 +211,8 @@ fn report(args: &Args, r: &LoadResult, floor: &hdrhistogram::Histogram<u64>, hel
             "floor_p50_us": us(floor, 0.5), "floor_p99_us": us(floor, 0.99),
             "ratio_p50": us(h, 0.5) / us(floor, 0.5), "ratio_p99": us(h, 0.99) / us(floor, 0.99),
             "sustained_rate_per_sec": held, "settings": settings,
+            "md_p50_us": r.market_data.as_ref().map(|m| us(m, 0.5)),
+            "md_p99_us": r.market_data.as_ref().map(|m| us(m, 0.99)),
         });
         println!("{line}");
         return;
@@ -209,7 +226,12 @@ fn report(args: &Args, r: &LoadResult, floor: &hdrhistogram::Histogram<u64>, hel
         "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "µs", "p50", "p99", "p99.9", "p99.99", "max"
     );
-    for (name, x) in [("request → answer", h), ("TCP ping-pong floor", floor)] {
+    let mut rows = vec![("request → answer", h)];
+    if let Some(md) = &r.market_data {
+        rows.push(("new order → own book update", md));
+    }
+    rows.push(("TCP ping-pong floor", floor));
+    for (name, x) in rows {
         println!(
             "{name:<28} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
             us(x, 0.5),

@@ -87,7 +87,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         IdleArg::Block => Idle::Block,
     };
     let size = order_frame_bytes();
-    let floor = tcp_ping_pong(size, args.pings)?;
+    let floor = tcp_ping_pong(size, args.pings, args.pin_core)?;
     let dir = scratch_dir("wire");
     let (md_socket, md_port) = market_data_socket()?;
     let server = Server::start(&dir, durability, idle, args.pin_core, Some(md_port));
