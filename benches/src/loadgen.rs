@@ -47,7 +47,8 @@ struct Book {
     side: wire::Side,
 }
 
-/// Runs `count` requests at `rate_per_sec` across `sessions`. Orders rest away from the touch
+/// Runs `count` requests at `rate_per_sec` across `sessions`, with ClOrdIDs from
+/// `first_cl_ord_id` to `first_cl_ord_id + count - 1`. Orders rest away from the touch
 /// (buys below, sells above the reference), so they never trade and the book stays bounded
 /// by the mix.
 ///
@@ -60,6 +61,7 @@ pub fn run(
     mix: Mix,
     seed: u64,
     market_data: Option<&UdpSocket>,
+    first_cl_ord_id: u64,
 ) -> io::Result<LoadResult> {
     let mut md_histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("b");
     // Order id → planned send of new orders acknowledged but not yet seen on market data,
@@ -82,7 +84,9 @@ pub fn run(
     // Request key (ClOrdID that its answer carries) → (planned ns, session, resting ClOrdID).
     let mut pending: HashMap<u64, (u64, usize, u64)> = HashMap::new();
     let (mut sent, mut answered, mut rejected) = (0u64, 0u64, 0u64);
-    let mut next_cl = 1u64;
+    // Each request uses one fresh ClOrdID: a later run on the same sessions starts past them,
+    // since the venue rejects a ClOrdID it has seen recently.
+    let mut next_cl = first_cl_ord_id.max(1);
     let started = Instant::now();
     let weights = mix.new + mix.cancel + mix.amend;
     while answered < count {

@@ -154,10 +154,12 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut rate = args.rate;
     let mut held_rate: Option<u64> = None;
+    let mut next_cl = 1u64;
     let mut held: Option<LoadResult> = None;
     let result = loop {
         let count = ((rate as f64 * args.duration_secs) as u64).max(1);
-        let result = run(&mut sessions, rate, count, mix, args.seed, md)?;
+        let result = run(&mut sessions, rate, count, mix, args.seed, md, next_cl)?;
+        next_cl += count;
         let Some(bound) = args.search_p99_us else {
             break result;
         };
