@@ -71,6 +71,7 @@ impl Engine {
     }
 
     /// Finds a live order of `account`.
+    #[inline]
     fn resolve(&self, account: AccountId, order: OrderRef) -> Result<u32, RejectReason> {
         if self.account(account).is_none() {
             return Err(RejectReason::UnknownAccount);
@@ -78,20 +79,22 @@ impl Engine {
         let slot = match order {
             OrderRef::Id(id) => {
                 let live = self.order_ids.live_slot(&self.pool, id);
-                live.ok_or(if self.order_ids.was_issued(id) {
+                // The reason is worked out only on the reject path.
+                live.ok_or_else(|| {
+                    if self.order_ids.was_issued(id) {
+                        RejectReason::OrderFinished
+                    } else {
+                        RejectReason::UnknownOrder
+                    }
+                })?
+            }
+            OrderRef::ClOrdId(cl) => self.cl_ids.get((account.0, cl)).ok_or_else(|| {
+                if self.retired.contains((account.0, cl)) {
                     RejectReason::OrderFinished
                 } else {
                     RejectReason::UnknownOrder
-                })?
-            }
-            OrderRef::ClOrdId(cl) => {
-                let retired = self.retired.contains((account.0, cl));
-                self.cl_ids.get((account.0, cl)).ok_or(if retired {
-                    RejectReason::OrderFinished
-                } else {
-                    RejectReason::UnknownOrder
-                })?
-            }
+                }
+            })?,
         };
         if self.pool.get(slot).account != account {
             return Err(RejectReason::NotOrderOwner);
@@ -181,6 +184,7 @@ impl Engine {
     }
 
     /// Validates an amend; returns what `apply_amend` needs so it does not recompute it.
+    #[inline]
     fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<AmendPlan, RejectReason> {
         let order = self.pool.get(slot);
         let inst = &self.instruments[order.instrument.0 as usize];
@@ -227,9 +231,13 @@ impl Engine {
         }
         // A remainder that crossed has emptied at least one opposite level, and an order alone
         // at its level frees that level when it moves: only otherwise can the book be full.
-        let needs_level = inst.book.level_at(cmd.price).is_none() && !would_cross;
+        // The cheap tests come first: the book almost always has a free level.
         let frees_level = order.prev == NIL && order.next == NIL;
-        if needs_level && !frees_level && !inst.book.has_free_level() {
+        if !inst.book.has_free_level()
+            && !frees_level
+            && !would_cross
+            && inst.book.level_at(cmd.price).is_none()
+        {
             return Err(RejectReason::BookLevelsFull);
         }
         Ok(AmendPlan::Moves {
@@ -273,14 +281,20 @@ impl Engine {
                 would_cross,
             } => {
                 // A move keeps the order's place in its account's list; it only changes levels.
-                inst.book.remove(&mut self.pool, slot);
                 let account = &mut self.accounts[account.0 as usize];
                 account.release(asset, Units(old_per_lot.0 * old_open.0));
                 account.hold(asset, Units(per_lot.0 * new_open.0));
-                let moved = self.pool.get_mut(slot);
-                moved.price = cmd.price;
-                moved.open = new_open;
-                moved.hold_per_lot = per_lot;
+                self.pool.get_mut(slot).hold_per_lot = per_lot;
+                if would_cross {
+                    inst.book.remove(&mut self.pool, slot);
+                    let moved = self.pool.get_mut(slot);
+                    moved.price = cmd.price;
+                    moved.open = new_open;
+                } else {
+                    inst.book
+                        .move_to(&mut self.pool, slot, cmd.price, new_open)
+                        .expect("check_amend found a level or a free one");
+                }
                 (cmd.price, false, would_cross)
             }
         };
@@ -309,11 +323,7 @@ impl Engine {
             let remainder = self.match_order(slot, sink);
             self.finish_taker(slot, remainder, sink);
         } else {
-            // Nothing crosses: the order rests at its new price without matching.
-            let inst = &mut self.instruments[instrument.0 as usize];
-            inst.book
-                .push_back(&mut self.pool, slot)
-                .expect("check_amend found a level or a free one");
+            // Nothing crosses: the order rested at its new price without matching.
             sink.event(&Event::Rested {
                 order: self.pool.get(slot).id,
                 instrument,
