@@ -71,7 +71,7 @@ impl Engine {
     }
 
     /// Finds a live order of `account`.
-    #[inline]
+    #[inline(always)]
     fn resolve(&self, account: AccountId, order: OrderRef) -> Result<u32, RejectReason> {
         if self.account(account).is_none() {
             return Err(RejectReason::UnknownAccount);
@@ -184,7 +184,7 @@ impl Engine {
     }
 
     /// Validates an amend; returns what `apply_amend` needs so it does not recompute it.
-    #[inline]
+    #[inline(always)]
     fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<AmendPlan, RejectReason> {
         let order = self.pool.get(slot);
         let inst = &self.instruments[order.instrument.0 as usize];

@@ -100,7 +100,7 @@ impl OrderBook {
     ///
     /// # Errors
     /// `BookFull` when the price has no level and no free level is left; nothing changes.
-    #[inline]
+    #[inline(always)]
     pub fn push_back(&mut self, pool: &mut OrderPool, slot: u32) -> Result<(), BookFull> {
         let (price, side, qty) = {
             let order = pool.get(slot);
@@ -129,6 +129,7 @@ impl OrderBook {
         Ok(())
     }
 
+    #[inline]
     fn create_level(
         &mut self,
         price: PriceTicks,
@@ -218,7 +219,7 @@ impl OrderBook {
 
     /// Unlinks the order in `slot` from its level, freeing the level when it empties.
     /// The order's open quantity is taken off the level.
-    #[inline]
+    #[inline(always)]
     pub fn remove(&mut self, pool: &mut OrderPool, slot: u32) {
         let (price, side, qty, prev, next) = {
             let order = pool.get(slot);
@@ -248,6 +249,7 @@ impl OrderBook {
         }
     }
 
+    #[inline]
     fn free_level_at(&mut self, index: u32, side: Side, offset: usize, price: PriceTicks) {
         debug_assert!(self.levels[index as usize].qty == QtyLots::ZERO);
         self.levels[index as usize] = Level {
