@@ -272,6 +272,30 @@ fn amend_up_loses_priority() {
 }
 
 #[test]
+fn a_move_keeps_the_order_in_its_place_in_the_account_list() {
+    let mut h = Harness::new();
+    for cl in 1..=3 {
+        h.place(limit(MM1, Side::Sell, REF + cl as i64, 10, cl));
+    }
+    h.apply(amend(MM1, 1, 0, 10, REF + 7));
+    let events = h.apply(Command::MassCancel(MassCancel {
+        account: MM1,
+        instrument: None,
+        side: None,
+        cl_ord_id: 9,
+    }));
+    let canceled: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Canceled { cl_ord_id, .. } => Some(*cl_ord_id),
+            _ => None,
+        })
+        .collect();
+    // The list runs newest first; the moved order keeps its place at the end.
+    assert_eq!(canceled, vec![3, 2, 1]);
+}
+
+#[test]
 fn amend_to_a_crossing_price_trades() {
     let mut h = Harness::new();
     h.place(limit(MM2, Side::Sell, REF, 10, 1));

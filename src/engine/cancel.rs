@@ -7,9 +7,19 @@ use super::command::{Amend, Cancel, MassCancel, OrderRef};
 use super::event::{CancelReason, Event, EventSink};
 use super::order::flags;
 use super::reject::RejectReason;
-use super::spot::{crosses, entry_hold};
+use super::spot::crosses;
 use super::state::Engine;
 use super::types::{AccountId, OrderId, QtyLots, TimeNs, Units};
+
+/// What a valid amend does, as `check_amend` worked it out.
+#[derive(Clone, Copy, Debug)]
+enum AmendPlan {
+    /// Same price, less quantity: the order keeps its place in the queue.
+    KeepsPlace,
+    /// A new price (or more quantity): the order leaves its level, holding `per_lot` per open
+    /// lot; `would_cross` says whether it meets the opposite best and must match first.
+    Moves { per_lot: Units, would_cross: bool },
+}
 
 impl Engine {
     /// Removes the order in `slot` with its open quantity: off the book (if resting), funds
@@ -61,6 +71,7 @@ impl Engine {
     }
 
     /// Finds a live order of `account`.
+    #[inline(always)]
     fn resolve(&self, account: AccountId, order: OrderRef) -> Result<u32, RejectReason> {
         if self.account(account).is_none() {
             return Err(RejectReason::UnknownAccount);
@@ -68,20 +79,22 @@ impl Engine {
         let slot = match order {
             OrderRef::Id(id) => {
                 let live = self.order_ids.live_slot(&self.pool, id);
-                live.ok_or(if self.order_ids.was_issued(id) {
+                // The reason is worked out only on the reject path.
+                live.ok_or_else(|| {
+                    if self.order_ids.was_issued(id) {
+                        RejectReason::OrderFinished
+                    } else {
+                        RejectReason::UnknownOrder
+                    }
+                })?
+            }
+            OrderRef::ClOrdId(cl) => self.cl_ids.get((account.0, cl)).ok_or_else(|| {
+                if self.retired.contains((account.0, cl)) {
                     RejectReason::OrderFinished
                 } else {
                     RejectReason::UnknownOrder
-                })?
-            }
-            OrderRef::ClOrdId(cl) => {
-                let retired = self.retired.contains((account.0, cl));
-                self.cl_ids.get((account.0, cl)).ok_or(if retired {
-                    RejectReason::OrderFinished
-                } else {
-                    RejectReason::UnknownOrder
-                })?
-            }
+                }
+            })?,
         };
         if self.pool.get(slot).account != account {
             return Err(RejectReason::NotOrderOwner);
@@ -155,12 +168,11 @@ impl Engine {
     }
 
     pub(crate) fn amend(&mut self, cmd: &Amend, sink: &mut impl EventSink) {
-        let result = self.resolve(cmd.account, cmd.order).and_then(|slot| {
-            self.check_amend(slot, cmd)?;
-            Ok(slot)
-        });
+        let result = self
+            .resolve(cmd.account, cmd.order)
+            .and_then(|slot| Ok((slot, self.check_amend(slot, cmd)?)));
         match result {
-            Ok(slot) => self.apply_amend(slot, cmd, sink),
+            Ok((slot, plan)) => self.apply_amend(slot, cmd, plan, sink),
             Err(reason) => sink.event(&Event::CancelRejected {
                 cl_ord_id: cmd.cl_ord_id,
                 account: cmd.account,
@@ -171,7 +183,9 @@ impl Engine {
         }
     }
 
-    fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<(), RejectReason> {
+    /// Validates an amend; returns what `apply_amend` needs so it does not recompute it.
+    #[inline(always)]
+    fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<AmendPlan, RejectReason> {
         let order = self.pool.get(slot);
         let inst = &self.instruments[order.instrument.0 as usize];
         let spec = &inst.spec;
@@ -196,7 +210,7 @@ impl Engine {
             return Err(RejectReason::AmendNoChange);
         }
         if keeps_place {
-            return Ok(());
+            return Ok(AmendPlan::KeepsPlace);
         }
         if cmd.price < inst.band_low || cmd.price > inst.band_high {
             return Err(RejectReason::PriceOutsideBand);
@@ -207,77 +221,116 @@ impl Engine {
             return Err(RejectReason::PostOnlyWouldCross);
         }
         let new_open = QtyLots(cmd.qty.0 - order.filled.0);
-        let (asset, needed) = entry_hold(inst, order.side, cmd.price, new_open);
+        let per_lot = inst.hold_per_lot(order.side, cmd.price);
+        let needed = Units(per_lot.0 * new_open.0);
         let held = Units(order.hold_per_lot.0 * order.open.0);
+        let asset = inst.hold_asset(order.side);
         let free = self.accounts[order.account.0 as usize].balance(asset).free;
         if needed > free + held {
             return Err(RejectReason::InsufficientFunds);
         }
         // A remainder that crossed has emptied at least one opposite level, and an order alone
         // at its level frees that level when it moves: only otherwise can the book be full.
-        let needs_level = inst.book.level_at(cmd.price).is_none() && !would_cross;
+        // The cheap tests come first: the book almost always has a free level.
         let frees_level = order.prev == NIL && order.next == NIL;
-        if needs_level && !frees_level && !inst.book.has_free_level() {
+        if !inst.book.has_free_level()
+            && !frees_level
+            && !would_cross
+            && inst.book.level_at(cmd.price).is_none()
+        {
             return Err(RejectReason::BookLevelsFull);
         }
-        Ok(())
+        Ok(AmendPlan::Moves {
+            per_lot,
+            would_cross,
+        })
     }
 
-    fn apply_amend(&mut self, slot: u32, cmd: &Amend, sink: &mut impl EventSink) {
-        let order = *self.pool.get(slot);
-        let new_open = QtyLots(cmd.qty.0 - order.filled.0);
-        let keeps_place = cmd.price == order.price && new_open <= order.open;
-        if cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id {
-            if order.cl_ord_id != 0 {
+    fn apply_amend(&mut self, slot: u32, cmd: &Amend, plan: AmendPlan, sink: &mut impl EventSink) {
+        let order = self.pool.get(slot);
+        let (account, instrument, side) = (order.account, order.instrument, order.side);
+        let (old_price, old_open, old_per_lot) = (order.price, order.open, order.hold_per_lot);
+        let (orig_cl_ord_id, filled, tif) = (order.cl_ord_id, order.filled, order.tif);
+        let new_open = QtyLots(cmd.qty.0 - filled.0);
+        let mut cl_ord_id = orig_cl_ord_id;
+        if cmd.cl_ord_id != 0 && cmd.cl_ord_id != orig_cl_ord_id {
+            if orig_cl_ord_id != 0 {
                 // A replaced ClOrdID is retired: it may not name a new order in the window.
-                self.cl_ids.remove((order.account.0, order.cl_ord_id));
-                self.retired.retire((order.account.0, order.cl_ord_id));
+                self.cl_ids.remove((account.0, orig_cl_ord_id));
+                self.retired.retire((account.0, orig_cl_ord_id));
             }
             self.cl_ids
-                .insert((order.account.0, cmd.cl_ord_id), slot)
+                .insert((account.0, cmd.cl_ord_id), slot)
                 .expect("map sized to pool");
             self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
+            cl_ord_id = cmd.cl_ord_id;
         }
-        let inst = &mut self.instruments[order.instrument.0 as usize];
-        let asset = inst.hold_asset(order.side);
-        if keeps_place {
-            let reduced = order.open - new_open;
-            inst.book.reduce(order.price, reduced);
-            self.pool.get_mut(slot).open = new_open;
-            let released = Units(order.hold_per_lot.0 * reduced.0);
-            self.accounts[order.account.0 as usize].release(asset, released);
-        } else {
-            inst.book.remove(&mut self.pool, slot);
-            let per_lot = inst.hold_per_lot(order.side, cmd.price);
-            self.unlink_account_order(slot);
-            let released = Units(order.hold_per_lot.0 * order.open.0);
-            let account = &mut self.accounts[order.account.0 as usize];
-            account.release(asset, released);
-            account.hold(asset, Units(per_lot.0 * new_open.0));
-            let moved = self.pool.get_mut(slot);
-            moved.price = cmd.price;
-            moved.open = new_open;
-            moved.hold_per_lot = per_lot;
-        }
-        let now = *self.pool.get(slot);
+        let inst = &mut self.instruments[instrument.0 as usize];
+        let asset = inst.hold_asset(side);
+        let (price, keeps_place, would_cross) = match plan {
+            AmendPlan::KeepsPlace => {
+                let reduced = old_open - new_open;
+                inst.book.reduce(old_price, reduced);
+                self.pool.get_mut(slot).open = new_open;
+                let released = Units(old_per_lot.0 * reduced.0);
+                self.accounts[account.0 as usize].release(asset, released);
+                (old_price, true, false)
+            }
+            AmendPlan::Moves {
+                per_lot,
+                would_cross,
+            } => {
+                // A move keeps the order's place in its account's list; it only changes levels.
+                let account = &mut self.accounts[account.0 as usize];
+                account.release(asset, Units(old_per_lot.0 * old_open.0));
+                account.hold(asset, Units(per_lot.0 * new_open.0));
+                self.pool.get_mut(slot).hold_per_lot = per_lot;
+                if would_cross {
+                    inst.book.remove(&mut self.pool, slot);
+                    let moved = self.pool.get_mut(slot);
+                    moved.price = cmd.price;
+                    moved.open = new_open;
+                } else {
+                    inst.book
+                        .move_to(&mut self.pool, slot, cmd.price, new_open)
+                        .expect("check_amend found a level or a free one");
+                }
+                (cmd.price, false, would_cross)
+            }
+        };
         sink.event(&Event::Replaced {
-            order: now.id,
-            cl_ord_id: now.cl_ord_id,
-            orig_cl_ord_id: order.cl_ord_id,
-            account: now.account,
-            instrument: now.instrument,
-            side: now.side,
-            old_price: order.price,
-            old_open: order.open,
-            price: now.price,
-            open: now.open,
-            filled: now.filled,
+            order: self.pool.get(slot).id,
+            cl_ord_id,
+            orig_cl_ord_id,
+            account,
+            instrument,
+            side,
+            old_price,
+            old_open,
+            price,
+            open: new_open,
+            filled,
             priority_kept: keeps_place,
-            tif: now.tif,
+            tif,
         });
-        if !keeps_place {
+        if keeps_place {
+            return;
+        }
+        if would_cross {
+            // Matching may fill or cancel the order, which then leaves its account's list;
+            // a remainder that rests is linked again at the head.
+            self.unlink_account_order(slot);
             let remainder = self.match_order(slot, sink);
             self.finish_taker(slot, remainder, sink);
+        } else {
+            // Nothing crosses: the order rested at its new price without matching.
+            sink.event(&Event::Rested {
+                order: self.pool.get(slot).id,
+                instrument,
+                side,
+                price,
+                open: new_open,
+            });
         }
     }
 

@@ -103,7 +103,7 @@ impl InstrumentState {
     /// Funds an order on `side` at `price` holds per open lot (see `spot`'s holding rule):
     /// for a buy the notional of one lot plus the highest fee, in quote units; for a sell one
     /// lot, in base units.
-    #[inline]
+    #[inline(always)]
     pub fn hold_per_lot(&self, side: Side, price: PriceTicks) -> Units {
         match side {
             Side::Buy => {

@@ -62,7 +62,7 @@ impl OrderBook {
     }
 
     /// The level at `price`, if any (on whichever side holds it).
-    #[inline]
+    #[inline(always)]
     pub fn level_at(&self, price: PriceTicks) -> Option<&Level> {
         match self.level_of_price[self.offset(price)] {
             0 => None,
@@ -100,6 +100,7 @@ impl OrderBook {
     ///
     /// # Errors
     /// `BookFull` when the price has no level and no free level is left; nothing changes.
+    #[inline(always)]
     pub fn push_back(&mut self, pool: &mut OrderPool, slot: u32) -> Result<(), BookFull> {
         let (price, side, qty) = {
             let order = pool.get(slot);
@@ -128,6 +129,7 @@ impl OrderBook {
         Ok(())
     }
 
+    #[inline]
     fn create_level(
         &mut self,
         price: PriceTicks,
@@ -158,8 +160,66 @@ impl OrderBook {
         Ok(index)
     }
 
+    /// Moves the resting order in `slot` to the back of the queue at `price` with `open` lots,
+    /// on the same side; as `remove`, setting the order's price and open quantity, then
+    /// `push_back`.
+    ///
+    /// Most moves take an order that is alone at its level to a price without one: the level
+    /// is then re-keyed to the new price instead of being freed and taken again.
+    ///
+    /// # Errors
+    /// `BookFull` when the new price needs a level and none is free; the order is then out of
+    /// the book, as after `remove`.
+    #[inline]
+    pub fn move_to(
+        &mut self,
+        pool: &mut OrderPool,
+        slot: u32,
+        price: PriceTicks,
+        open: QtyLots,
+    ) -> Result<(), BookFull> {
+        let order = pool.get(slot);
+        let (old_price, side) = (order.price, order.side);
+        let alone = order.prev == NIL && order.next == NIL;
+        let new_offset = self.offset(price);
+        if !alone || price == old_price || self.level_of_price[new_offset] != 0 {
+            self.remove(pool, slot);
+            let order = pool.get_mut(slot);
+            order.price = price;
+            order.open = open;
+            return self.push_back(pool, slot);
+        }
+        let old_offset = self.offset(old_price);
+        let index = self.level_of_price[old_offset];
+        debug_assert!(index != 0, "moving an order that is not in the book");
+        let level = &mut self.levels[index as usize - 1];
+        level.price = price;
+        level.qty = open;
+        self.level_of_price[old_offset] = 0;
+        self.level_of_price[new_offset] = index;
+        let occupied = &mut self.occupied[side.index()];
+        occupied.clear(old_offset);
+        occupied.set(new_offset);
+        let best = self.best[side.index()].expect("the order's side has a level");
+        let better = match side {
+            Side::Buy => price > best,
+            Side::Sell => price < best,
+        };
+        if better {
+            self.best[side.index()] = Some(price);
+        } else if best == old_price {
+            // The bitmap already holds the new price, so the search can find it.
+            self.best[side.index()] = self.next_worse(side, old_price);
+        }
+        let order = pool.get_mut(slot);
+        order.price = price;
+        order.open = open;
+        Ok(())
+    }
+
     /// Unlinks the order in `slot` from its level, freeing the level when it empties.
     /// The order's open quantity is taken off the level.
+    #[inline(always)]
     pub fn remove(&mut self, pool: &mut OrderPool, slot: u32) {
         let (price, side, qty, prev, next) = {
             let order = pool.get(slot);
@@ -189,6 +249,7 @@ impl OrderBook {
         }
     }
 
+    #[inline]
     fn free_level_at(&mut self, index: u32, side: Side, offset: usize, price: PriceTicks) {
         debug_assert!(self.levels[index as usize].qty == QtyLots::ZERO);
         self.levels[index as usize] = Level {
