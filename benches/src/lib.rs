@@ -7,6 +7,7 @@
 //! - `report`: the table and the JSON line.
 
 pub mod affinity;
+pub mod cli;
 pub mod compare;
 pub mod exchange_core_mix;
 pub mod fixture;

@@ -8,13 +8,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use exchange::sequencer::Idle;
+use clap::Parser;
+use exchange_benches::cli::{DurabilityArg, IdleArg};
 use exchange_benches::loadgen::{hgrm, run, svg, LoadResult, Mix};
 use exchange_benches::wire::{
     market_data_socket, order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session,
 };
-use journal::Durability;
 
 const SESSIONS: [(&str, &str); 3] = [
     ("MM1", "mm1-demo-key"),
@@ -67,19 +66,6 @@ struct Args {
     json: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DurabilityArg {
-    None,
-    Async,
-    Sync,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum IdleArg {
-    Spin,
-    Block,
-}
-
 fn parse_mix(text: &str) -> Result<Mix, String> {
     let parts: Vec<u32> = text
         .split(',')
@@ -119,15 +105,8 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if !(1..=SESSIONS.len()).contains(&args.sessions) {
         return Err(format!("--sessions must be 1 to {}", SESSIONS.len()).into());
     }
-    let durability = match args.durability {
-        DurabilityArg::None => Durability::None,
-        DurabilityArg::Async => Durability::Async { interval_ms: 5 },
-        DurabilityArg::Sync => Durability::Sync,
-    };
-    let idle = match args.idle {
-        IdleArg::Spin => Idle::Spin,
-        IdleArg::Block => Idle::Block,
-    };
+    let durability = args.durability.durability();
+    let idle = args.idle.idle();
     let floor = tcp_ping_pong(order_frame_bytes(), 20_000, args.pin_core)?;
     let dir = scratch_dir("loadgen");
     // Market data of an in-process exchange comes by unicast to this socket; an external

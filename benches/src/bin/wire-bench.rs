@@ -4,13 +4,12 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use exchange::sequencer::Idle;
+use clap::Parser;
+use exchange_benches::cli::{DurabilityArg, IdleArg};
 use exchange_benches::wire::{
     market_data_socket, order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir,
     tcp_ping_pong, Latency, Server, Session,
 };
-use journal::Durability;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,19 +43,6 @@ struct Args {
     json: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DurabilityArg {
-    None,
-    Async,
-    Sync,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum IdleArg {
-    Spin,
-    Block,
-}
-
 fn us(latency: &Latency, quantile: f64) -> f64 {
     latency.histogram.value_at_quantile(quantile) as f64 / 1e3
 }
@@ -77,15 +63,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let durability = match args.durability {
-        DurabilityArg::None => Durability::None,
-        DurabilityArg::Async => Durability::Async { interval_ms: 5 },
-        DurabilityArg::Sync => Durability::Sync,
-    };
-    let idle = match args.idle {
-        IdleArg::Spin => Idle::Spin,
-        IdleArg::Block => Idle::Block,
-    };
+    let durability = args.durability.durability();
+    let idle = args.idle.idle();
     let size = order_frame_bytes();
     let floor = tcp_ping_pong(size, args.pings, args.pin_core)?;
     let dir = scratch_dir("wire");
