@@ -357,3 +357,37 @@ fn a_resent_client_order_id_is_rejected_as_a_duplicate() {
     };
     assert_eq!(r.ord_rej_reason, Some(6));
 }
+
+#[test]
+fn retransmission_of_messages_that_aged_out_of_the_log_is_refused() {
+    let dir = std::env::temp_dir().join(format!("exchange-e2e-aged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = TestServer::start_in(dir, Durability::None, |config| {
+        config.outbound_log_messages = 2;
+    });
+    let mut mm1 = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
+    for cl in 1..=3 {
+        mm1.send(&limit_order(
+            cl,
+            wire::Side::Buy,
+            UNIT / 100,
+            (99_000 + cl as i64) * UNIT,
+        ));
+        mm1.wait_for("ack", is_report(cl, wire::ExecType::New));
+    }
+    let request = |from, count| wire::RetransmitRequest {
+        uuid: mm1.uuid,
+        request_timestamp: now_ns(),
+        from_seq_no: from,
+        msg_count: count,
+    };
+    let (aged, kept) = (request(1, 3), request(2, 2));
+    mm1.send(&aged);
+    mm1.wait_for("retransmit reject", |m| {
+        matches!(m, Plain::RetransmitReject(r)
+            if r.retransmit_reject_code == wire::RetransmitRejectCode::OutOfRange)
+    });
+    mm1.send(&kept);
+    mm1.wait_for("retransmission", |m| matches!(m, Plain::Retransmission(_)));
+    mm1.wait_for("the kept ack", is_report(2, wire::ExecType::New));
+}

@@ -31,6 +31,7 @@ impl SessionDirectory for Directory {
             live: self.live,
             last_uuid: Some(7),
             last_outbound_seq_no: self.last_outbound_seq_no,
+            first_retained_seq_no: 1,
         })
     }
 }

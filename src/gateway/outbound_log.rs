@@ -58,6 +58,11 @@ impl OutboundLog {
         Some(&self.bytes[offset..offset + len])
     }
 
+    /// Sequence number of the oldest message kept.
+    pub fn first_seq_no(&self) -> Option<u32> {
+        self.index.front().map(|&(seq_no, _, _)| seq_no)
+    }
+
     /// Whether every message in `from .. from + count` is kept.
     pub fn holds(&self, from: u32, count: u32) -> bool {
         count == 0 || (self.get(from).is_some() && self.get(from + count - 1).is_some())

@@ -405,21 +405,17 @@ impl Gateway {
         let Some(session) = conn.session else {
             return;
         };
+        // The session layer refused ranges outside the log (first_retained_seq_no).
         let log = &self.sessions.sessions[session].log;
-        if !log.holds(from, count) {
-            // The Retransmission announcement already went out; the range aged out of the
-            // log, so the stream cannot be repaired: end the session with the reason.
-            let terminate = wire::Terminate {
-                uuid: conn.fixp.uuid(),
-                request_timestamp: 0,
-                termination_code: wire::TerminationCode::ReRequestOutOfBounds,
-            };
-            conn.queue_with(terminate.encoded_len(), |buf| terminate.encode(buf));
-            conn.closing = true;
-            return;
-        }
+        debug_assert!(
+            log.holds(from, count),
+            "FIXP accepted a range the log no longer holds"
+        );
         for seq_no in from..from.saturating_add(count) {
-            let message = log.get(seq_no).expect("range checked above");
+            let Some(message) = log.get(seq_no) else {
+                conn.closing = true;
+                return;
+            };
             if !conn.queue_bytes(message) {
                 conn.closing = true;
                 return;
@@ -456,14 +452,10 @@ impl Gateway {
 
     /// Sends an engine reply to every session of `account`.
     pub fn send_to_account(&mut self, account: AccountId, reply: &Reply, now_ns: u64) {
-        let sessions: [Option<SessionIndex>; 4] = {
-            let mut found = [None; 4];
-            for (slot, session) in found.iter_mut().zip(self.sessions.of_account(account)) {
-                *slot = Some(session);
+        for session in 0..self.sessions.sessions.len() {
+            if self.sessions.sessions[session].config.account != account {
+                continue;
             }
-            found
-        };
-        for session in sessions.into_iter().flatten() {
             match reply {
                 Reply::Execution(m) => self.send_to_session(session, m, now_ns),
                 Reply::CancelReject(m) => self.send_to_session(session, m, now_ns),
@@ -500,9 +492,13 @@ impl Gateway {
         }
     }
 
-    /// Sessions that dropped with cancel-on-disconnect set, since the last call.
-    pub fn take_disconnects(&mut self) -> impl Iterator<Item = SessionIndex> + '_ {
-        self.disconnects.drain(..)
+    /// A session that dropped with cancel-on-disconnect set, oldest first.
+    pub fn next_disconnect(&mut self) -> Option<SessionIndex> {
+        if self.disconnects.is_empty() {
+            None
+        } else {
+            Some(self.disconnects.remove(0))
+        }
     }
 
     fn close(&mut self, index: usize) {

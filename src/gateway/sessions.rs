@@ -3,7 +3,6 @@
 
 use super::config::SessionConfig;
 use super::outbound_log::OutboundLog;
-use crate::engine::AccountId;
 use crate::protocol::fixp::{SessionDirectory, SessionEntry, SessionRole};
 
 /// Index of a session in the table.
@@ -43,15 +42,6 @@ impl SessionTable {
     pub fn by_name(&self, name: &str) -> Option<SessionIndex> {
         self.sessions.iter().position(|s| s.config.name == name)
     }
-
-    /// Sessions trading for `account` (usually one).
-    pub fn of_account(&self, account: AccountId) -> impl Iterator<Item = SessionIndex> + '_ {
-        self.sessions
-            .iter()
-            .enumerate()
-            .filter(move |(_, s)| s.config.account == account)
-            .map(|(i, _)| i)
-    }
 }
 
 impl SessionDirectory for SessionTable {
@@ -67,6 +57,10 @@ impl SessionDirectory for SessionTable {
             live: session.connection.is_some(),
             last_uuid: session.last_uuid,
             last_outbound_seq_no: session.last_outbound_seq_no,
+            first_retained_seq_no: session
+                .log
+                .first_seq_no()
+                .unwrap_or(session.last_outbound_seq_no + 1),
         })
     }
 }

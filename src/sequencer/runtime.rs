@@ -168,11 +168,7 @@ impl Runtime {
     }
 
     fn process_disconnects(&mut self) -> Result<(), SequencerError> {
-        let mut dropped = [None::<SessionIndex>; 8];
-        for (slot, session) in dropped.iter_mut().zip(self.gateway.take_disconnects()) {
-            *slot = Some(session);
-        }
-        for session in dropped.into_iter().flatten() {
+        while let Some(session) = self.gateway.next_disconnect() {
             let account = self.gateway.sessions.sessions[session].config.account;
             self.sink.events.clear();
             let kind = RecordKind::CancelOnDisconnect;

@@ -22,6 +22,8 @@ pub struct SessionEntry<'a> {
     pub last_uuid: Option<u64>,
     /// Last server sequence number sent to the session (0 if none).
     pub last_outbound_seq_no: u32,
+    /// Oldest server sequence number still kept for retransmission (1 if all are kept).
+    pub first_retained_seq_no: u32,
 }
 
 /// Lookup of sessions by name.

@@ -114,7 +114,7 @@ impl ServerSession {
             Inbound::Negotiate(m) => self.on_negotiate(m, now_ns, directory),
             Inbound::Establish(m) => self.on_establish(m, now_ns, directory),
             Inbound::Sequence(m) => self.on_sequence(m, now_ns),
-            Inbound::RetransmitRequest(m) => self.on_retransmit_request(m, now_ns),
+            Inbound::RetransmitRequest(m) => self.on_retransmit_request(m, now_ns, directory),
             Inbound::Terminate(_) => self.terminate(TerminationCode::Finished, now_ns),
             Inbound::NewOrderSingle(_)
             | Inbound::OrderCancelRequest(_)
@@ -378,7 +378,12 @@ impl ServerSession {
         })
     }
 
-    fn on_retransmit_request(&mut self, m: &RetransmitRequestView<'_>, now_ns: u64) -> Actions {
+    fn on_retransmit_request(
+        &mut self,
+        m: &RetransmitRequestView<'_>,
+        now_ns: u64,
+        directory: &impl SessionDirectory,
+    ) -> Actions {
         if self.state != SessionState::Established {
             return self.terminate(TerminationCode::UnexpectedMessage, now_ns);
         }
@@ -397,7 +402,12 @@ impl ServerSession {
             return reject(RetransmitRejectCode::RequestLimitExceeded);
         }
         let last_sent = self.next_outbound_seq_no.saturating_sub(1);
-        let in_range = from >= 1
+        // Messages that aged out of the gateway's outbound log cannot be resent.
+        let first_kept = session_id_str(&self.session_id)
+            .ok()
+            .and_then(|name| directory.lookup(name))
+            .map_or(1, |entry| entry.first_retained_seq_no.max(1));
+        let in_range = from >= first_kept
             && count >= 1
             && u64::from(from) + u64::from(count) - 1 <= u64::from(last_sent);
         if !in_range {

@@ -31,6 +31,7 @@ impl SessionDirectory for OneSession {
             live: false,
             last_uuid: None,
             last_outbound_seq_no: 0,
+            first_retained_seq_no: 1,
         })
     }
 }
