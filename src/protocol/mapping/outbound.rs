@@ -9,7 +9,7 @@ use crate::engine::command::OrderRef;
 use crate::engine::event::{CancelReason, Event, Fill};
 use crate::engine::order::{Side, TimeInForce};
 use crate::engine::state::Engine;
-use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots};
+use crate::engine::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots};
 use crate::protocol::codec as wire;
 
 /// One message for the sessions of one account (or, for admin replies, the requester).
@@ -62,16 +62,6 @@ pub fn replies(
     ctx: &mut ReplyContext,
     mut deliver: impl FnMut(AccountId, Reply),
 ) {
-    let px = |instrument: InstrumentId, price: PriceTicks| {
-        engine
-            .instrument(instrument)
-            .map_or(0, |i| i.spec.ticks_to_price(price))
-    };
-    let qty = |instrument: InstrumentId, qty: QtyLots| {
-        engine
-            .instrument(instrument)
-            .map_or(0, |i| i.spec.lots_to_qty(qty))
-    };
     let security = |instrument: InstrumentId| {
         engine
             .instrument(instrument)
@@ -87,30 +77,26 @@ pub fn replies(
             tif,
             market,
             price,
-            qty: q,
+            qty,
         } => {
-            let report = wire::ExecutionReport {
-                order_id: order.0,
+            let state = OrderState {
+                order,
                 cl_ord_id,
-                exec_id: ctx.next_exec_id(),
-                price: (!market).then(|| px(instrument, price)),
-                order_qty: qty(instrument, q),
-                leaves_qty: qty(instrument, q),
-                transact_time: ctx.time_ns,
-                security_id: security(instrument),
-                exec_type: wire::ExecType::New,
-                ord_status: wire::OrdStatus::New,
-                side: wire_side(side),
-                ord_type: ord_type(market),
-                time_in_force: wire_tif(tif),
-                ..Default::default()
+                instrument,
+                side,
+                tif,
+                market,
+                price,
+                open: qty,
+                filled: QtyLots::ZERO,
             };
+            let report = state.report(engine, ctx, wire::ExecType::New, wire::OrdStatus::New);
             deliver(account, Reply::Execution(report));
         }
         Event::Fill(fill) => {
-            let maker = fill_report(&fill, false, ctx, &px, &qty, security(fill.instrument));
+            let maker = fill_report(&fill, false, engine, ctx);
             deliver(fill.maker_account, Reply::Execution(maker));
-            let taker = fill_report(&fill, true, ctx, &px, &qty, security(fill.instrument));
+            let taker = fill_report(&fill, true, engine, ctx);
             deliver(fill.taker_account, Reply::Execution(taker));
         }
         Event::Canceled {
@@ -127,31 +113,25 @@ pub fn replies(
             market,
             ..
         } => {
-            let expired = reason == CancelReason::Expired;
-            let report = wire::ExecutionReport {
-                order_id: order.0,
+            let state = OrderState {
+                order,
                 cl_ord_id,
-                exec_id: ctx.next_exec_id(),
-                price: (!market).then(|| px(instrument, price)),
-                order_qty: qty(instrument, open + filled),
-                cum_qty: qty(instrument, filled),
-                transact_time: ctx.time_ns,
-                security_id: security(instrument),
-                ord_rej_reason: None,
-                exec_type: if expired {
-                    wire::ExecType::Expired
-                } else {
-                    wire::ExecType::Canceled
-                },
-                ord_status: if expired {
-                    wire::OrdStatus::Expired
-                } else {
-                    wire::OrdStatus::Canceled
-                },
-                side: wire_side(side),
-                ord_type: ord_type(market),
-                time_in_force: wire_tif(tif),
-                ..Default::default()
+                instrument,
+                side,
+                tif,
+                market,
+                price,
+                open,
+                filled,
+            };
+            let (exec_type, ord_status) = match reason {
+                CancelReason::Expired => (wire::ExecType::Expired, wire::OrdStatus::Expired),
+                _ => (wire::ExecType::Canceled, wire::OrdStatus::Canceled),
+            };
+            // Nothing stays open on a finished order.
+            let report = wire::ExecutionReport {
+                leaves_qty: 0,
+                ..state.report(engine, ctx, exec_type, ord_status)
             };
             deliver(account, Reply::Execution(report));
         }
@@ -168,27 +148,25 @@ pub fn replies(
             tif,
             ..
         } => {
-            let report = wire::ExecutionReport {
-                order_id: order.0,
+            let state = OrderState {
+                order,
                 cl_ord_id,
+                instrument,
+                side,
+                tif,
+                market: false,
+                price,
+                open,
+                filled,
+            };
+            let status = if filled.0 > 0 {
+                wire::OrdStatus::PartiallyFilled
+            } else {
+                wire::OrdStatus::New
+            };
+            let report = wire::ExecutionReport {
                 orig_cl_ord_id: Some(orig_cl_ord_id),
-                exec_id: ctx.next_exec_id(),
-                price: Some(px(instrument, price)),
-                order_qty: qty(instrument, open + filled),
-                leaves_qty: qty(instrument, open),
-                cum_qty: qty(instrument, filled),
-                transact_time: ctx.time_ns,
-                security_id: security(instrument),
-                exec_type: wire::ExecType::Replaced,
-                ord_status: if filled.0 > 0 {
-                    wire::OrdStatus::PartiallyFilled
-                } else {
-                    wire::OrdStatus::New
-                },
-                side: wire_side(side),
-                ord_type: wire::OrdType::Limit,
-                time_in_force: wire_tif(tif),
-                ..Default::default()
+                ..state.report(engine, ctx, wire::ExecType::Replaced, status)
             };
             deliver(account, Reply::Execution(report));
         }
@@ -295,70 +273,103 @@ pub fn replies(
     }
 }
 
+/// An order's state after an event, as execution reports describe it.
+struct OrderState {
+    order: OrderId,
+    cl_ord_id: u64,
+    instrument: InstrumentId,
+    side: Side,
+    tif: TimeInForce,
+    market: bool,
+    price: PriceTicks,
+    open: QtyLots,
+    filled: QtyLots,
+}
+
+impl OrderState {
+    /// The report fields every execution report of this order shares; the caller adds the
+    /// event's own (fill price, fee, OrigClOrdID).
+    fn report(
+        &self,
+        engine: &Engine,
+        ctx: &mut ReplyContext,
+        exec_type: wire::ExecType,
+        ord_status: wire::OrdStatus,
+    ) -> wire::ExecutionReport {
+        let spec = engine.instrument(self.instrument).map(|i| &i.spec);
+        let qty = |q: QtyLots| spec.map_or(0, |s| s.lots_to_qty(q));
+        wire::ExecutionReport {
+            order_id: self.order.0,
+            cl_ord_id: self.cl_ord_id,
+            exec_id: ctx.next_exec_id(),
+            price: (!self.market).then(|| spec.map_or(0, |s| s.ticks_to_price(self.price))),
+            order_qty: qty(self.open + self.filled),
+            leaves_qty: qty(self.open),
+            cum_qty: qty(self.filled),
+            transact_time: ctx.time_ns,
+            security_id: spec.map_or(0, |s| s.security_id),
+            exec_type,
+            ord_status,
+            side: wire_side(self.side),
+            ord_type: ord_type(self.market),
+            time_in_force: wire_tif(self.tif),
+            ..Default::default()
+        }
+    }
+}
+
+/// The execution report of one side of a fill.
 fn fill_report(
     fill: &Fill,
     taker: bool,
+    engine: &Engine,
     ctx: &mut ReplyContext,
-    px: &impl Fn(InstrumentId, PriceTicks) -> i64,
-    qty: &impl Fn(InstrumentId, QtyLots) -> i64,
-    security_id: i32,
 ) -> wire::ExecutionReport {
-    let i = fill.instrument;
-    let (order, cl, open, filled, fee, side, tif, market, price) = if taker {
-        let market = fill.taker_market;
-        (
-            fill.taker_order,
-            fill.taker_cl_ord_id,
-            fill.taker_open,
-            fill.taker_filled,
-            fill.taker_fee,
-            fill.taker_side,
-            fill.taker_tif,
-            market,
-            fill.taker_price,
-        )
+    let (state, fee) = if taker {
+        let state = OrderState {
+            order: fill.taker_order,
+            cl_ord_id: fill.taker_cl_ord_id,
+            instrument: fill.instrument,
+            side: fill.taker_side,
+            tif: fill.taker_tif,
+            market: fill.taker_market,
+            price: fill.taker_price,
+            open: fill.taker_open,
+            filled: fill.taker_filled,
+        };
+        (state, fill.taker_fee)
     } else {
-        (
-            fill.maker_order,
-            fill.maker_cl_ord_id,
-            fill.maker_open,
-            fill.maker_filled,
-            fill.maker_fee,
-            fill.taker_side.opposite(),
-            fill.maker_tif,
-            false,
-            fill.price,
-        )
+        let state = OrderState {
+            order: fill.maker_order,
+            cl_ord_id: fill.maker_cl_ord_id,
+            instrument: fill.instrument,
+            side: fill.taker_side.opposite(),
+            tif: fill.maker_tif,
+            market: false,
+            price: fill.price,
+            open: fill.maker_open,
+            filled: fill.maker_filled,
+        };
+        (state, fill.maker_fee)
+    };
+    let status = if state.open.0 == 0 {
+        wire::OrdStatus::Filled
+    } else {
+        wire::OrdStatus::PartiallyFilled
+    };
+    let spec = engine.instrument(fill.instrument).map(|i| &i.spec);
+    let aggressor = if taker {
+        wire::BooleanFlag::True
+    } else {
+        wire::BooleanFlag::False
     };
     wire::ExecutionReport {
-        order_id: order.0,
-        cl_ord_id: cl,
-        exec_id: ctx.next_exec_id(),
-        price: (!market).then(|| px(i, price)),
-        order_qty: qty(i, open + filled),
-        last_px: Some(px(i, fill.price)),
-        last_qty: Some(qty(i, fill.qty)),
-        leaves_qty: qty(i, open),
-        cum_qty: qty(i, filled),
+        last_px: Some(spec.map_or(0, |s| s.ticks_to_price(fill.price))),
+        last_qty: Some(spec.map_or(0, |s| s.lots_to_qty(fill.qty))),
         commission: fee.0,
-        transact_time: ctx.time_ns,
         trd_match_id: Some(fill.trade_id),
-        security_id,
-        exec_type: wire::ExecType::Trade,
-        ord_status: if open.0 == 0 {
-            wire::OrdStatus::Filled
-        } else {
-            wire::OrdStatus::PartiallyFilled
-        },
-        side: wire_side(side),
-        ord_type: ord_type(market),
-        time_in_force: wire_tif(tif),
-        aggressor_indicator: Some(if taker {
-            wire::BooleanFlag::True
-        } else {
-            wire::BooleanFlag::False
-        }),
-        ..Default::default()
+        aggressor_indicator: Some(aggressor),
+        ..state.report(engine, ctx, wire::ExecType::Trade, status)
     }
 }
 
