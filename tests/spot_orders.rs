@@ -549,7 +549,8 @@ fn every_new_order_reject_has_its_reason_and_changes_nothing() {
                 instrument: BTC_PERP,
                 ..base
             },
-            RejectReason::PerpetualNotEnabled,
+            // No index has been published: the perpetual is in its protective state.
+            RejectReason::IndexStale,
         ),
     ];
     for (order, reason) in cases {
@@ -569,6 +570,7 @@ fn full_tables_reject_with_a_reason() {
         max_levels_per_book: 2,
         max_open_orders_per_account: 2,
         retired_cl_ord_ids: 100,
+        risk: Default::default(),
     };
     let mut h = Harness::with_limits(limits);
     h.place(limit(MM1, Side::Buy, REF, 1, 1));

@@ -47,6 +47,9 @@ pub struct Config {
     /// `[marketdata]`; defaults when absent.
     #[serde(default)]
     pub marketdata: super::marketdata::MarketDataConfig,
+    /// `[risk]`; defaults when absent.
+    #[serde(default)]
+    pub risk: super::perp::RiskConfig,
 }
 
 /// Engine capacities (`[engine]`).
@@ -111,6 +114,9 @@ pub struct InstrumentConfig {
     pub market_protection: Decimal,
     pub maker_fee: Decimal,
     pub taker_fee: Decimal,
+    /// `[instrument.perpetual]` of a perpetual (defaults when absent); refused on spot.
+    #[serde(default)]
+    pub perpetual: Option<super::perp::PerpConfig>,
 }
 
 /// One `[[account]]` with its session credentials and opening balances.
@@ -160,6 +166,7 @@ impl Config {
         config.bootstrap_commands()?;
         config.validate_sessions()?;
         config.marketdata.validate()?;
+        config.risk.to_rules()?;
         Ok(config)
     }
 
@@ -182,6 +189,10 @@ impl Config {
             max_levels_per_book: self.engine.max_levels_per_book,
             max_open_orders_per_account: self.engine.max_open_orders_per_account,
             retired_cl_ord_ids: self.engine.retired_cl_ord_ids,
+            risk: self
+                .risk
+                .to_rules()
+                .expect("risk rules were checked when the configuration was parsed"),
         }
     }
 
@@ -366,6 +377,18 @@ impl InstrumentConfig {
             reference_price_ticks: ticks("reference_price", self.reference_price)?,
             maker_fee_ppm: ppm("maker_fee", self.maker_fee)?,
             taker_fee_ppm: ppm("taker_fee", self.taker_fee)?,
+            perp: match (kind, &self.perpetual) {
+                (InstrumentKind::Spot, None) => None,
+                (InstrumentKind::Spot, Some(_)) => {
+                    return Err(err("a [perpetual] table on a spot instrument".into()))
+                }
+                (InstrumentKind::Perpetual, table) => Some(
+                    table
+                        .clone()
+                        .unwrap_or_default()
+                        .to_spec(&self.symbol, lot_units)?,
+                ),
+            },
         };
         spec.validate().map_err(|e| err(e.to_string()))?;
         Ok(spec)

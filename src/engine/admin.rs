@@ -5,6 +5,7 @@ use super::asset::Asset;
 use super::command::AdminCommand;
 use super::event::{CancelReason, Event, EventSink};
 use super::reject::RejectReason;
+use super::risk::Outflow;
 use super::state::Engine;
 use super::types::{AccountId, InstrumentId, Units};
 
@@ -66,6 +67,11 @@ impl Engine {
         }
         self.accounts[index] = Account::new(account, attrs);
         self.account_exists[index] = true;
+        for inst in &mut self.instruments {
+            if let Some(perp) = inst.perp.as_mut() {
+                perp.ensure_account(account.0);
+            }
+        }
         sink.event(&Event::AccountUpdated { account });
         Ok(())
     }
@@ -94,6 +100,16 @@ impl Engine {
     ) -> Result<(), (AccountId, RejectReason)> {
         if self.account(account).is_none() {
             return Err((account, RejectReason::UnknownAccount));
+        }
+        if amount < Units::ZERO && self.has_perp_exposure(account) {
+            // A withdrawal must leave the initial margin covered.
+            let outflow = Outflow {
+                asset: Some(asset),
+                amount: -amount,
+            };
+            let acc = &self.accounts[account.0 as usize];
+            self.check_initial_margin(acc, None, outflow)
+                .map_err(|reason| (account, reason))?;
         }
         let balance = self.accounts[account.0 as usize].balance_mut(asset);
         let Some(free) = balance.free.0.checked_add(amount.0) else {

@@ -3,7 +3,8 @@
 //!
 //! Everything that influences future behaviour is hashed, in a fixed order: counters and time,
 //! each instrument (status, reference price, both sides level by level from the best price,
-//! each order in queue order), each account (attributes, balances, open orders), venue fees.
+//! each order in queue order), each account (attributes, balances, open orders), venue fees,
+//! retired ClOrdIDs, then each perpetual market (`perp::persist`).
 //! The hash is SplitMix64's finaliser folded over 64-bit words: not cryptographic, but stable
 //! across platforms and releases, which is what replay needs.
 
@@ -91,6 +92,10 @@ impl Engine {
         for (account, cl_ord_id) in self.retired.iter() {
             d.word(*account as u64);
             d.word(*cl_ord_id);
+        }
+        for id in &self.perps {
+            let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
+            perp.encode(&mut |w| d.word(w));
         }
         d.finish()
     }

@@ -23,6 +23,8 @@ pub enum CancelReason {
     Killed = 6,
     /// A market order reached its protection price.
     ProtectionPrice = 7,
+    /// A reduce-only order met a position it can no longer reduce.
+    ReduceOnly = 8,
 }
 
 /// One trade between a resting (maker) and an incoming (taker) order.
@@ -151,6 +153,42 @@ pub enum Event {
     AdminRejected {
         account: AccountId,
         reason: RejectReason,
+    },
+    /// A perpetual's index was recomputed, or turned stale (`valid: false`).
+    IndexPrice {
+        instrument: InstrumentId,
+        price: PriceTicks,
+        constituents: u8,
+        valid: bool,
+    },
+    MarkPrice {
+        instrument: InstrumentId,
+        price: PriceTicks,
+    },
+    /// The funding rate so far in the interval (`settled_ns == 0`), or the rate settled at
+    /// `settled_ns`.
+    FundingRate {
+        instrument: InstrumentId,
+        rate_ppm: i64,
+        next_funding_ns: u64,
+        settled_ns: u64,
+    },
+    /// What one position received (negative: paid) at a funding settlement.
+    FundingPayment {
+        account: AccountId,
+        instrument: InstrumentId,
+        qty: i64,
+        mark: PriceTicks,
+        rate_ppm: i64,
+        amount: Units,
+    },
+    /// A perpetual position after a fill: signed lots, signed entry cost, realised PnL.
+    PositionChanged {
+        account: AccountId,
+        instrument: InstrumentId,
+        qty: i64,
+        cost: Units,
+        realised: Units,
     },
 }
 

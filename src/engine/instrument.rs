@@ -2,6 +2,7 @@
 //! wire's decimal values (1e-8 units) and the engine's ticks and lots.
 
 use super::asset::Asset;
+use super::perp::spec::{PerpSpec, PerpSpecError};
 use super::reject::RejectReason;
 use super::types::{InstrumentId, PriceTicks, QtyLots, RatePpm, Units, UNITS_PER_WHOLE};
 
@@ -45,6 +46,8 @@ pub struct InstrumentSpec {
     pub reference_price_ticks: PriceTicks,
     pub maker_fee_ppm: RatePpm,
     pub taker_fee_ppm: RatePpm,
+    /// The perpetual's parameters: present exactly when `kind` is `Perpetual`.
+    pub perp: Option<PerpSpec>,
 }
 
 /// Why an instrument specification was refused at start-up.
@@ -62,6 +65,11 @@ pub enum SpecError {
     Inconsistent { symbol: String, what: &'static str },
     #[error("{symbol}: max price × max quantity overflows i64 units")]
     NotionalOverflow { symbol: String },
+    #[error("{symbol}: {source}")]
+    Perpetual {
+        symbol: String,
+        source: PerpSpecError,
+    },
 }
 
 impl InstrumentSpec {
@@ -155,7 +163,24 @@ impl InstrumentSpec {
                 lot_units: self.lot_units,
             });
         }
-        self.validate_ranges()
+        self.validate_ranges()?;
+        self.validate_perp()
+    }
+
+    fn validate_perp(&self) -> Result<(), SpecError> {
+        match (&self.perp, self.kind) {
+            (None, InstrumentKind::Spot) => Ok(()),
+            (Some(perp), InstrumentKind::Perpetual) => {
+                perp.validate().map_err(|source| SpecError::Perpetual {
+                    symbol: self.symbol.clone(),
+                    source,
+                })
+            }
+            _ => Err(SpecError::Inconsistent {
+                symbol: self.symbol.clone(),
+                what: "perpetual parameters belong to perpetual instruments only",
+            }),
+        }
     }
 
     fn validate_ranges(&self) -> Result<(), SpecError> {
@@ -231,6 +256,7 @@ pub(crate) mod tests {
             reference_price_ticks: PriceTicks(1_000_000),
             maker_fee_ppm: RatePpm(100),
             taker_fee_ppm: RatePpm(500),
+            perp: None,
         }
     }
 

@@ -45,7 +45,26 @@ impl Engine {
                 }
                 continue;
             }
-            let qty = taker.open.min(maker.open);
+            let mut qty = taker.open.min(maker.open);
+            if (taker.flags | maker.flags) & flags::REDUCE_ONLY != 0 {
+                // A reduce-only order fills at most the position it still reduces.
+                if taker.flags & flags::REDUCE_ONLY != 0 {
+                    let room = self.reduce_only_room(&taker);
+                    if room == QtyLots::ZERO {
+                        return Remainder::Cancel(CancelReason::ReduceOnly);
+                    }
+                    qty = qty.min(room);
+                }
+                let maker = *self.pool.get(maker_slot);
+                if maker.flags & flags::REDUCE_ONLY != 0 {
+                    let room = self.reduce_only_room(&maker);
+                    if room == QtyLots::ZERO {
+                        self.cancel_order(maker_slot, CancelReason::ReduceOnly, true, sink);
+                        continue;
+                    }
+                    qty = qty.min(room);
+                }
+            }
             self.execute_fill(maker_slot, slot, best, qty, sink);
         }
     }
@@ -106,7 +125,11 @@ impl Engine {
             self.forget_order(maker_slot);
         }
         let inst = &mut self.instruments[instrument];
-        if inst.reference != price {
+        if inst.perp.is_some() {
+            // A perpetual's reference is its mark, which follows after the command.
+            let accounts = [maker.account.0, taker.account.0];
+            self.report_positions(maker.instrument, accounts, sink);
+        } else if inst.reference != price {
             inst.set_reference(price);
         }
     }
@@ -126,6 +149,9 @@ impl Engine {
         let maker = *self.pool.get(maker_slot);
         let taker = *self.pool.get(taker_slot);
         let inst = &self.instruments[maker.instrument.0 as usize];
+        if inst.perp.is_some() {
+            return self.settle_perp(maker_slot, taker_slot, price, qty);
+        }
         let spec = &inst.spec;
         let notional = inst.notional(price, qty);
         let maker_fee = notional.times_rate_ceil(spec.maker_fee_ppm);

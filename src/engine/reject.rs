@@ -54,6 +54,23 @@ pub enum RejectReason {
     NoDerivativesKnowledge = 201,
     RiskDisclosureNotAcked = 202,
     PerpetualNotEnabled = 203,
+    // Perpetual engine.
+    /// The index is stale: only orders that reduce positions are accepted.
+    IndexStale = 204,
+    InsufficientMargin = 205,
+    ReduceOnlyWouldIncrease = 206,
+    OrderNotionalTooLarge = 207,
+    OpenInterestCap = 208,
+    PositionLimit = 209,
+    CircuitBreakerHalted = 210,
+    MarginTierExceeded = 211,
+    NotPerpetual = 212,
+    IndexTooFewConstituents = 213,
+    IndexOutOfOrder = 214,
+    IndexSourcesFull = 215,
+    IndexDuplicateSource = 216,
+    IndexFutureTime = 217,
+    InvalidPrice = 218,
 }
 
 impl RejectReason {
@@ -104,6 +121,21 @@ impl RejectReason {
             NoDerivativesKnowledge => "derivatives knowledge assessment not passed",
             RiskDisclosureNotAcked => "current risk disclosure not acknowledged",
             PerpetualNotEnabled => "perpetual trading not enabled",
+            IndexStale => "index stale: only orders that reduce positions are accepted",
+            InsufficientMargin => "initial margin not covered",
+            ReduceOnlyWouldIncrease => "reduce-only order would open or increase a position",
+            OrderNotionalTooLarge => "order notional above the instrument's maximum",
+            OpenInterestCap => "open-interest cap of the instrument reached",
+            PositionLimit => "position limit of the account reached",
+            CircuitBreakerHalted => "instrument halted by the circuit breaker",
+            MarginTierExceeded => "position beyond the last margin tier",
+            NotPerpetual => "not a perpetual instrument",
+            IndexTooFewConstituents => "an index update needs at least 3 constituents",
+            IndexOutOfOrder => "index update older than the previous one",
+            IndexSourcesFull => "too many index price sources",
+            IndexDuplicateSource => "a price source appears twice",
+            IndexFutureTime => "constituent time in the future",
+            InvalidPrice => "price must be positive",
         }
     }
 }

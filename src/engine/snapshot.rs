@@ -3,7 +3,8 @@
 //! Layout (little-endian): magic, format version, a fingerprint of the instrument
 //! specifications and limits, counters, instruments (status, reference), accounts (attributes,
 //! balances, open order ids in account-list order), fees, then every resting order in book
-//! order (instrument, side, best price first, queue order). Restoring re-inserts the orders in
+//! order (instrument, side, best price first, queue order), then each perpetual market as
+//! `perp::persist` encodes it. Restoring re-inserts the orders in
 //! that order, each into the pool slot its id names (`order_ids`), which rebuilds the queues,
 //! the ClOrdID index, the account lists and the expiry queue; `digest()` of the restored engine
 //! equals the original's. The pool hands out the lowest free slot, so the restored engine also
@@ -20,7 +21,8 @@ use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units}
 
 const MAGIC: u64 = 0x5853_4E50_454E_4731; // "1GNEPNSX"
 /// Version 2: order ids encode their pool slot (version 1 ids were plain serials).
-const VERSION: u32 = 3;
+/// Version 4: perpetual markets follow the orders.
+const VERSION: u32 = 4;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,19 @@ pub fn fingerprint(specs: &[InstrumentSpec], limits: &EngineLimits) -> u64 {
         d.signed(spec.lot_units);
         d.signed(spec.min_price_ticks.0);
         d.signed(spec.max_price_ticks.0);
+        if let Some(perp) = &spec.perp {
+            for tier in &perp.tiers {
+                d.signed(tier.notional_max.0);
+                d.signed(tier.maintenance_ppm.0);
+                d.signed(tier.initial_ppm.0);
+            }
+            d.word(perp.funding_interval_ns);
+            d.word(perp.premium_sample_ns);
+        }
+    }
+    d.word(limits.risk.risk_disclosure_version as u64);
+    for haircut in limits.risk.haircut_ppm {
+        d.signed(haircut.0);
     }
     d.word(limits.max_accounts as u64);
     d.word(limits.max_orders as u64);
@@ -142,6 +157,10 @@ impl Engine {
                 });
             }
         }
+        for id in &self.perps {
+            let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
+            perp.encode(&mut |v| w.u64(v));
+        }
     }
 
     fn write_account(&self, w: &mut Writer, account: &super::account::Account) {
@@ -226,6 +245,31 @@ impl Engine {
             engine.restore_order(order)?;
         }
         engine.relink_accounts(&lists)?;
+        for k in 0..engine.perps.len() {
+            let id = engine.perps[k];
+            let perp = engine.instruments[id.0 as usize]
+                .perp
+                .as_mut()
+                .expect("perp");
+            let mut failed = None;
+            let result = perp.decode(&mut || match r.u64() {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    failed = Some(e);
+                    None
+                }
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            result.map_err(|e| SnapshotError::Invalid {
+                what: match e {
+                    super::perp::persist::DecodeError::Invalid(what) => what,
+                    super::perp::persist::DecodeError::Truncated => "perpetual section",
+                },
+                value: id.0 as u64,
+            })?;
+        }
         Ok(engine)
     }
 

@@ -8,7 +8,9 @@ use super::account::NIL;
 use super::command::NewOrder;
 use super::event::{CancelReason, Event, EventSink};
 use super::order::{flags, OrdType, Order, Side, TimeInForce};
+use super::perp::entry::PerpOrder;
 use super::reject::RejectReason;
+use super::risk::Outflow;
 use super::state::{Engine, InstrumentState};
 use super::types::{PriceTicks, QtyLots, Units, PPM};
 
@@ -64,8 +66,11 @@ impl Engine {
         if inst.halted {
             return Err(RejectReason::InstrumentHalted);
         }
-        if inst.spec.kind != super::instrument::InstrumentKind::Spot {
-            return Err(RejectReason::PerpetualNotEnabled);
+        let perp = inst.perp.is_some();
+        if perp {
+            self.check_perp_gating(account)?;
+        } else if cmd.flags & flags::REDUCE_ONLY != 0 {
+            return Err(RejectReason::UnsupportedOrder);
         }
         if cmd.qty < inst.spec.min_qty_lots || cmd.qty > inst.spec.max_qty_lots {
             return Err(RejectReason::QtyOutOfRange);
@@ -75,9 +80,27 @@ impl Engine {
         if self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
         }
-        let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);
-        if account.balance(asset).free < needed {
-            return Err(RejectReason::InsufficientFunds);
+        if perp {
+            let order = PerpOrder {
+                account: cmd.account,
+                side: cmd.side,
+                price: limit,
+                qty: cmd.qty,
+                flags: cmd.flags,
+            };
+            self.check_perp_order(account, inst, &order)?;
+        } else {
+            let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);
+            if account.balance(asset).free < needed {
+                return Err(RejectReason::InsufficientFunds);
+            }
+            if !self.perps.is_empty() && self.has_perp_exposure(cmd.account) {
+                let outflow = Outflow {
+                    asset: Some(asset),
+                    amount: needed,
+                };
+                self.check_initial_margin(account, None, outflow)?;
+            }
         }
         if cmd.tif == TimeInForce::Fok && !self.fok_fillable(inst, cmd, limit) {
             return Err(RejectReason::FokNotFillable);
@@ -218,6 +241,10 @@ impl Engine {
             ..Order::EMPTY
         };
         self.accounts[cmd.account.0 as usize].hold(asset, Units(hold.0 * cmd.qty.0));
+        if self.instruments[cmd.instrument.0 as usize].perp.is_some() {
+            let order = *self.pool.get(slot);
+            self.perp_open_change(&order, cmd.qty.0, limit);
+        }
         if cmd.cl_ord_id != 0 {
             let key = (cmd.account.0, cmd.cl_ord_id);
             self.cl_ids

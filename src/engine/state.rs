@@ -12,7 +12,9 @@ use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
 use super::order::Side;
 use super::order_ids::OrderIds;
+use super::perp::PerpMarket;
 use super::retired_ids::RetiredClOrdIds;
+use super::risk::RiskRules;
 use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
 
 /// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
@@ -25,6 +27,8 @@ pub struct EngineLimits {
     pub max_open_orders_per_account: u32,
     /// Retired ClOrdIDs remembered to reject duplicates (0: only live orders are checked).
     pub retired_cl_ord_ids: u32,
+    /// Venue-wide risk rules (perpetual gating, collateral haircuts).
+    pub risk: RiskRules,
 }
 
 impl Default for EngineLimits {
@@ -35,6 +39,7 @@ impl Default for EngineLimits {
             max_levels_per_book: 100_000,
             max_open_orders_per_account: 100_000,
             retired_cl_ord_ids: 100_000,
+            risk: RiskRules::default(),
         }
     }
 }
@@ -67,11 +72,21 @@ pub struct InstrumentState {
     pub hold_fee_ppm: RatePpm,
     /// `spec.notional_per_tick_lot()`, computed once: the spec's form divides in i128.
     pub notional_per_tick_lot: i64,
+    /// The perpetual market of a perpetual instrument (boxed: spot books stay small).
+    pub perp: Option<Box<PerpMarket>>,
 }
 
 impl InstrumentState {
-    fn new(spec: InstrumentSpec, max_levels: u32) -> InstrumentState {
-        let book = OrderBook::new(spec.min_price_ticks, spec.max_price_ticks, max_levels);
+    fn new(spec: InstrumentSpec, limits: &EngineLimits) -> InstrumentState {
+        let book = OrderBook::new(
+            spec.min_price_ticks,
+            spec.max_price_ticks,
+            limits.max_levels_per_book,
+        );
+        let perp = spec
+            .perp
+            .clone()
+            .map(|p| Box::new(PerpMarket::new(p, limits.max_accounts)));
         let hold_fee_ppm = RatePpm(spec.maker_fee_ppm.0.max(spec.taker_fee_ppm.0).max(0));
         let notional_per_tick_lot = spec.notional_per_tick_lot();
         let mut state = InstrumentState {
@@ -83,6 +98,7 @@ impl InstrumentState {
             halted: false,
             hold_fee_ppm,
             notional_per_tick_lot,
+            perp,
         };
         state.set_reference(state.reference);
         state
@@ -102,9 +118,12 @@ impl InstrumentState {
 
     /// Funds an order on `side` at `price` holds per open lot (see `spot`'s holding rule):
     /// for a buy the notional of one lot plus the highest fee, in quote units; for a sell one
-    /// lot, in base units.
+    /// lot, in base units. Perpetual orders hold nothing: margin is checked, not held.
     #[inline(always)]
     pub fn hold_per_lot(&self, side: Side, price: PriceTicks) -> Units {
+        if self.perp.is_some() {
+            return Units::ZERO;
+        }
         match side {
             Side::Buy => {
                 let per_lot = self.notional(price, QtyLots(1));
@@ -156,6 +175,10 @@ pub struct Engine {
     pub(crate) fees: [Units; Asset::COUNT],
     pub(crate) now: TimeNs,
     pub(crate) last_seq: u64,
+    /// The perpetual instruments, in id order.
+    pub(crate) perps: Vec<InstrumentId>,
+    /// Per asset, the perpetual whose index prices it as collateral.
+    pub(crate) va_perp: [Option<u16>; Asset::COUNT],
 }
 
 impl Engine {
@@ -190,7 +213,17 @@ impl Engine {
                     expected: index,
                 });
             }
-            states.push(InstrumentState::new(spec, limits.max_levels_per_book));
+            states.push(InstrumentState::new(spec, &limits));
+        }
+        let perps: Vec<InstrumentId> = states
+            .iter()
+            .filter(|s| s.perp.is_some())
+            .map(|s| s.spec.id)
+            .collect();
+        let mut va_perp = [None; Asset::COUNT];
+        for id in &perps {
+            let base = states[id.0 as usize].spec.base.index();
+            va_perp[base] = va_perp[base].or(Some(id.0));
         }
         let max_orders = limits.max_orders as usize;
         Ok(Engine {
@@ -207,6 +240,8 @@ impl Engine {
             fees: [Units::ZERO; Asset::COUNT],
             now: 0,
             last_seq: 0,
+            perps,
+            va_perp,
         })
     }
 
@@ -219,12 +254,7 @@ impl Engine {
         command: &Command,
         sink: &mut impl EventSink,
     ) {
-        debug_assert!(seq > self.last_seq, "sequence numbers must increase");
-        self.last_seq = seq;
-        if time_ns > self.now {
-            self.now = time_ns;
-        }
-        self.expire_due(sink);
+        self.begin(seq, time_ns, sink);
         match command {
             Command::NewOrder(new) => self.new_order(new, sink),
             Command::Cancel(cancel) => self.cancel(cancel, sink),
@@ -232,6 +262,29 @@ impl Engine {
             Command::MassCancel(mass) => self.mass_cancel(mass, sink),
             Command::Admin(admin) => self.admin(admin, sink),
             Command::Tick => {}
+        }
+        self.end(sink);
+    }
+
+    /// Before a command: take its stamp and fire the timers due by then.
+    #[inline]
+    pub(crate) fn begin(&mut self, seq: u64, time_ns: TimeNs, sink: &mut impl EventSink) {
+        debug_assert!(seq > self.last_seq, "sequence numbers must increase");
+        self.last_seq = seq;
+        if time_ns > self.now {
+            self.now = time_ns;
+        }
+        self.expire_due(sink);
+        if !self.perps.is_empty() {
+            self.perp_timers(sink);
+        }
+    }
+
+    /// After a command: perpetual marks follow the books, trades and index.
+    #[inline]
+    pub(crate) fn end(&mut self, sink: &mut impl EventSink) {
+        if !self.perps.is_empty() {
+            self.refresh_marks(sink);
         }
     }
 
@@ -246,7 +299,21 @@ impl Engine {
     /// The earliest time at which a timer (GTD expiry) is due, if any. The sequencer journals a
     /// timer record when its clock passes it, so expiry does not wait for the next message.
     pub fn next_timer_ns(&self) -> Option<TimeNs> {
-        self.expiries.peek().map(|Reverse((time_ns, _))| *time_ns)
+        let expiry = self.expiries.peek().map(|Reverse((time_ns, _))| *time_ns);
+        match (expiry, self.next_perp_timer_ns()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The perpetual market of `instrument`, if it is a perpetual.
+    pub fn perp(&self, instrument: InstrumentId) -> Option<&PerpMarket> {
+        self.instruments.get(instrument.0 as usize)?.perp.as_deref()
+    }
+
+    /// The perpetual instruments.
+    pub fn perp_instruments(&self) -> &[InstrumentId] {
+        &self.perps
     }
 
     /// The engine's time: the latest sequencer stamp applied.
@@ -306,14 +373,30 @@ impl Engine {
         Some(self.pool.get(slot))
     }
 
-    /// Everything the venue holds of `asset`: every account's free and held balance plus fees.
-    /// Trading never changes it; only deposits and withdrawals do.
+    /// Everything the venue holds of `asset`: every account's free and held balance plus fees,
+    /// and for USD minus the entry cost of all perpetual positions. Trading and funding never
+    /// change it; only deposits and withdrawals do.
+    ///
+    /// Why the cost: a perpetual trade of `dq` lots at `p` moves `p × dq` between the two
+    /// sides' `USD − cost` (see `perp::position`), and the positions sum to zero, so
+    /// `Σ USD − Σ cost` is what the perpetual books conserve.
     pub fn total_holdings(&self, asset: Asset) -> i128 {
         let accounts: i128 = self
             .accounts()
             .map(|a| a.balance(asset).total().0 as i128)
             .sum();
-        accounts + self.fees(asset).0 as i128
+        let mut cost: i128 = 0;
+        if asset == Asset::Usd {
+            for id in &self.perps {
+                let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
+                cost += perp
+                    .holders
+                    .iter()
+                    .map(|&h| perp.position(h).cost.0 as i128)
+                    .sum::<i128>();
+            }
+        }
+        accounts + self.fees(asset).0 as i128 - cost
     }
 
     /// Links `slot` at the head of its account's order list.

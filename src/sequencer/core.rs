@@ -5,7 +5,10 @@ use journal::RecordHeader;
 
 use super::record_kind::{RecordKind, FLAG_OPERATOR};
 use crate::engine::command::{Command, MassCancel};
-use crate::engine::event::EventSink;
+use crate::engine::event::{Event, EventSink};
+use crate::engine::perp::index::MAX_SOURCES;
+use crate::engine::perp::{Constituent, IndexUpdate};
+use crate::engine::reject::RejectReason;
 use crate::engine::{AccountId, Engine};
 use crate::protocol::codec::{decode, Inbound};
 use crate::protocol::mapping::{translate, Query, Translated};
@@ -147,6 +150,12 @@ impl Core {
         let operator = header.flags & FLAG_OPERATOR != 0;
         let account = AccountId(header.source);
         let admin = admin_request(&message);
+        if let (Inbound::IndexConstituents(view), true) = (&message, operator) {
+            // A variable-length group: it enters the engine by its own entry point, so that
+            // `Command` stays small and `Copy`.
+            self.apply_index(header, account, view, sink);
+            return Ok(Outcome::Applied { admin });
+        }
         match translate(account, operator, &message, &self.engine) {
             None => Ok(Outcome::Nothing),
             Some(Translated::Command(command)) => {
@@ -161,6 +170,47 @@ impl Core {
             }
             Some(Translated::Query(query)) => Ok(Outcome::Query(query)),
         }
+    }
+}
+
+impl Core {
+    fn apply_index(
+        &mut self,
+        header: &RecordHeader,
+        account: AccountId,
+        view: &crate::protocol::codec::IndexConstituentsView<'_>,
+        sink: &mut impl EventSink,
+    ) {
+        let mut constituents = [Constituent::default(); MAX_SOURCES];
+        let mut count = 0;
+        for entry in view.no_constituents().iter().take(MAX_SOURCES) {
+            constituents[count] = Constituent {
+                source_id: entry.constituent_source_id,
+                price: entry.constituent_px,
+                time_ns: entry.constituent_time,
+            };
+            count += 1;
+        }
+        let security_id = view.security_id();
+        let Some(instrument) = self
+            .engine
+            .instrument_by_security_id(security_id)
+            .map(|i| i.spec.id)
+        else {
+            let reason = RejectReason::UnknownInstrument;
+            self.engine
+                .apply(header.seq, header.time_ns, &Command::Tick, sink);
+            sink.event(&Event::AdminRejected { account, reason });
+            return;
+        };
+        let update = IndexUpdate {
+            account,
+            instrument,
+            published_ns: view.transact_time(),
+            constituents: &constituents[..count],
+        };
+        self.engine
+            .apply_index(header.seq, header.time_ns, &update, sink);
     }
 }
 

@@ -149,3 +149,44 @@ pub fn order_id(events: &[Event]) -> exchange::engine::OrderId {
         })
         .expect("order accepted")
 }
+
+/// ETH-USD-PERP in the default configuration.
+pub const ETH_PERP: InstrumentId = InstrumentId(3);
+
+impl Harness {
+    /// Publishes an index for `instrument` from three sources at `price_usd` (whole USD),
+    /// observed now; returns the events.
+    pub fn publish_index(&mut self, instrument: InstrumentId, price_usd: [i64; 3]) -> Vec<Event> {
+        use exchange::engine::perp::{Constituent, IndexUpdate};
+        self.seq += 1;
+        self.time_ns += 1;
+        let now = self.time_ns;
+        let constituents: Vec<Constituent> = price_usd
+            .iter()
+            .enumerate()
+            .map(|(i, usd)| Constituent {
+                source_id: i as u16 + 1,
+                price: usd * 100_000_000,
+                time_ns: now,
+            })
+            .collect();
+        let update = IndexUpdate {
+            account: AccountId(5),
+            instrument,
+            published_ns: now,
+            constituents: &constituents,
+        };
+        self.sink.events.clear();
+        self.engine
+            .apply_index(self.seq, self.time_ns, &update, &mut self.sink);
+        self.sink.events.clone()
+    }
+}
+
+/// A GTC limit order on BTC-USD-PERP at `price` ticks (0.1 USD) for `qty` lots (1e-5 BTC).
+pub fn perp_limit(account: AccountId, side: Side, price: i64, qty: i64, cl: u64) -> NewOrder {
+    NewOrder {
+        instrument: BTC_PERP,
+        ..limit(account, side, price, qty, cl)
+    }
+}

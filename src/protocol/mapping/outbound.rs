@@ -249,6 +249,7 @@ pub fn replies(
         }
         Event::AccountUpdated { .. }
         | Event::BalanceChanged { .. }
+        | Event::IndexPrice { .. }
         | Event::InstrumentStatus { .. } => {
             if ctx.admin_template_id != 0 {
                 let ack = wire::AdminAck {
@@ -269,7 +270,11 @@ pub fn replies(
             };
             deliver(ctx.requester, Reply::AdminReject(reject));
         }
-        Event::Rested { .. } => {}
+        Event::Rested { .. }
+        | Event::MarkPrice { .. }
+        | Event::FundingRate { .. }
+        | Event::FundingPayment { .. }
+        | Event::PositionChanged { .. } => {}
     }
 }
 
