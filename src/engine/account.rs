@@ -30,7 +30,8 @@ pub struct AccountAttrs {
 
 /// One asset's balance. `free + held` is what the account owns; `held` backs open orders.
 ///
-/// Invariant: `free >= 0` and `held >= 0` for spot-only accounts (no borrowing yet).
+/// Invariant: `held >= 0`, and `free >= 0` except for USD, which perpetual losses, fees and
+/// funding may take below zero: the account's equity (`risk`) then covers it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Balance {
     pub free: Units,
