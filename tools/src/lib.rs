@@ -3,6 +3,7 @@
 pub mod client;
 pub mod exchange_decoder;
 pub mod feed;
+pub mod index_feeder;
 pub mod journal_cli;
 pub mod order_stream;
 pub mod replay;

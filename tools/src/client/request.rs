@@ -497,9 +497,6 @@ pub fn index_constituents(
     now_ns: u64,
 ) -> Result<IndexConstituents, RequestError> {
     let count_error = || RequestError::ConstituentCount(prices.len());
-    if prices.is_empty() {
-        return Err(count_error());
-    }
     let mut entries = GroupVec::new();
     for (i, price) in prices.iter().enumerate() {
         let entry = ConstituentsEntry {
@@ -509,9 +506,26 @@ pub fn index_constituents(
         };
         entries.push(entry).map_err(|_| count_error())?;
     }
+    index_constituents_from(admin_req_id, security_id, entries, now_ns)
+}
+
+/// IndexConstituents from entries that name their own sources and observation times (a
+/// replayed price file), published at `published_ns`.
+///
+/// # Errors
+/// [`RequestError::ConstituentCount`] for an empty group.
+pub fn index_constituents_from(
+    admin_req_id: u64,
+    security_id: i32,
+    entries: GroupVec<ConstituentsEntry, GROUP_ENTRIES_MAX>,
+    published_ns: u64,
+) -> Result<IndexConstituents, RequestError> {
+    if entries.as_slice().is_empty() {
+        return Err(RequestError::ConstituentCount(0));
+    }
     Ok(IndexConstituents {
         admin_req_id,
-        transact_time: now_ns,
+        transact_time: published_ns,
         security_id,
         no_constituents: entries,
     })
