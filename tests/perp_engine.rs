@@ -214,6 +214,42 @@ fn too_few_sources_make_the_index_stale_and_only_reducing_orders_pass() {
 }
 
 #[test]
+fn stale_index_refuses_orders_that_open_even_when_covered_or_flipping() {
+    let mut h = Harness::new();
+    h.publish_index(BTC_PERP, [100_000; 3]);
+    open_long_short(&mut h, P100K, BTC);
+    // While the index is valid, flat AFF1 rests a far sell of 1 BTC.
+    h.place(perp_limit(AFF1, Side::Sell, 1_050_000, BTC, 0));
+    let stale = h.publish_index(BTC_PERP, [100_000, 100_000, 110_000]);
+    assert_eq!(index_events(&stale), vec![(PriceTicks(P100K), 2, false)]);
+    // AFF1's buy would open a long. Its worst case stays max(|0 + 1|, |0 − 1|) = 1 BTC, but
+    // filling first it opens a position all the same.
+    let covered = h.place(perp_limit(AFF1, Side::Buy, 999_000, BTC, 0));
+    assert_eq!(rejected(&covered), Some(RejectReason::IndexStale));
+    // MM1 selling 2 BTC would close its 1 BTC long and open a 1 BTC short.
+    let flip = h.place(perp_limit(MM1, Side::Sell, 1_001_000, 2 * BTC, 0));
+    assert_eq!(rejected(&flip), Some(RejectReason::IndexStale));
+    // Closing exactly is reducing.
+    let close = h.place(perp_limit(MM1, Side::Sell, 1_001_000, BTC, 0));
+    assert_eq!(rejected(&close), None, "{close:?}");
+}
+
+#[test]
+fn a_long_with_a_resting_take_profit_can_still_be_closed_while_the_index_is_stale() {
+    let mut h = Harness::new();
+    h.publish_index(BTC_PERP, [100_000; 3]);
+    open_long_short(&mut h, P100K, BTC);
+    h.place(perp_limit(MM1, Side::Sell, 1_050_000, BTC, 0));
+    h.place(perp_limit(AFF1, Side::Buy, 999_000, BTC, 0));
+    h.publish_index(BTC_PERP, [100_000, 100_000, 110_000]);
+    // With the take-profit resting, the account's sells could reach a 1 BTC short; this sell
+    // alone only closes the long, and it trades now.
+    let close = h.place(perp_limit(MM1, Side::Sell, 999_000, BTC, 0));
+    assert_eq!(fills(&close).len(), 1, "{close:?}");
+    assert_eq!(qty(&h, MM1), 0);
+}
+
+#[test]
 fn index_turns_stale_by_time_at_the_first_command_after_valid_until() {
     let mut h = Harness::new();
     publish_at(&mut h, 100 * S, 100_000);
@@ -835,10 +871,6 @@ fn open_interest_cap_limits_new_exposure() {
 }
 
 #[test]
-#[ignore = "engine bug: the open-interest cap is checked against the open interest at entry \
-            with the order's own worst-case growth; an order covered by its account's resting \
-            opposite order has no growth and escapes the check, so fills can take open \
-            interest past the cap"]
 fn open_interest_cap_holds_when_covered_orders_fill() {
     let mut h = small_caps();
     let trader = h.add_trader(TRADER, &[(Asset::Usd, usd(1_000_000))]);
@@ -850,10 +882,10 @@ fn open_interest_cap_holds_when_covered_orders_fill() {
     assert_eq!(rejected(&ask), None, "{ask:?}");
     // MM1 buys 2 BTC from MM2: open interest 2 BTC, 1 BTC below the cap.
     open_long_short(&mut h, P100K, 2 * BTC);
-    // AFF1 buys 1.5 BTC: its worst case stays max(|0 + 1.5|, |0 − 1.5|) = 1.5 BTC, so the
-    // order "does not grow" it and skips the cap, and it lifts the trader's ask: AFF1 long
-    // 1.5, the trader short 1.5, open interest 2 + 1.5 = 3.5 BTC.
-    h.place(perp_limit(AFF1, Side::Buy, 1_002_000, 150_000, 3));
+    // AFF1 buys 1.5 BTC. Its worst case stays max(|0 + 1.5|, |0 − 1.5|) = 1.5 BTC, yet
+    // lifting the trader's ask would open 1.5 BTC on both sides: 2 + 1.5 = 3.5 BTC > 3.
+    let buy = h.place(perp_limit(AFF1, Side::Buy, 1_002_000, 150_000, 3));
+    assert_eq!(rejected(&buy), Some(RejectReason::OpenInterestCap));
     let perp = h.engine.perp(BTC_PERP).unwrap();
     assert!(
         perp.open_interest <= perp.spec.open_interest_max,
@@ -861,6 +893,34 @@ fn open_interest_cap_holds_when_covered_orders_fill() {
         perp.open_interest.0,
         perp.spec.open_interest_max.0
     );
+}
+
+#[test]
+fn crossing_amend_is_held_to_the_open_interest_cap_like_a_new_order() {
+    let mut h = small_caps();
+    let trader = h.add_trader(TRADER, &[(Asset::Usd, usd(1_000_000))]);
+    // While open interest is 0 the trader bids 1.5 BTC and AFF1 offers 1.5 BTC, apart.
+    let bid = h.place(perp_limit(trader, Side::Buy, 990_000, 150_000, 1));
+    assert_eq!(rejected(&bid), None, "{bid:?}");
+    h.place(perp_limit(AFF1, Side::Sell, 1_010_000, 150_000, 2));
+    open_long_short(&mut h, P100K, 2 * BTC);
+    let amend = |price| {
+        Command::Amend(exchange::engine::Amend {
+            account: trader,
+            order: exchange::engine::OrderRef::ClOrdId(1),
+            cl_ord_id: 0,
+            qty: exchange::engine::QtyLots(150_000),
+            price: PriceTicks(price),
+        })
+    };
+    // Moved onto AFF1's offer the bid would trade at once and open 1.5 BTC a side:
+    // 2 + 1.5 = 3.5 BTC > 3.
+    let crossing = h.apply(amend(1_010_000));
+    assert_eq!(rejected(&crossing), Some(RejectReason::OpenInterestCap));
+    assert_eq!(h.engine.perp(BTC_PERP).unwrap().open_interest.0, 2 * BTC);
+    // A move that does not cross trades nothing and keeps the approval it rested with.
+    let resting = h.apply(amend(995_000));
+    assert_eq!(rejected(&resting), None, "{resting:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
