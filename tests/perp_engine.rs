@@ -737,7 +737,7 @@ fn reduce_only_order_that_would_open_or_increase_is_rejected() {
 }
 
 #[test]
-fn resting_reduce_only_order_is_canceled_once_its_position_is_gone() {
+fn resting_reduce_only_order_is_canceled_at_its_next_match_once_its_position_is_gone() {
     let mut h = Harness::new();
     h.publish_index(BTC_PERP, [100_000; 3]);
     open_long_short(&mut h, P100K, BTC);
