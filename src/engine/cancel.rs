@@ -223,7 +223,7 @@ impl Engine {
         }
         let new_open = QtyLots(cmd.qty.0 - order.filled.0);
         if inst.perp.is_some() {
-            self.check_perp_amend(order, cmd.price, new_open)?;
+            self.check_perp_amend(order, cmd.price, new_open, would_cross)?;
         }
         let per_lot = inst.hold_per_lot(order.side, cmd.price);
         let needed = Units(per_lot.0 * new_open.0);

@@ -40,7 +40,21 @@ impl Harness {
     }
 
     pub fn with_limits(limits: EngineLimits) -> Harness {
-        let config = Config::default_config();
+        Harness::from_config(&Config::default_config(), limits)
+    }
+
+    /// An engine on the configuration `text` (TOML), with the small tables of `new`.
+    pub fn with_config_text(text: &str) -> Harness {
+        let config = Config::parse(text).expect("a valid test configuration");
+        let limits = EngineLimits {
+            max_orders: 10_000,
+            max_levels_per_book: 10_000,
+            ..config.engine_limits()
+        };
+        Harness::from_config(&config, limits)
+    }
+
+    fn from_config(config: &Config, limits: EngineLimits) -> Harness {
         let engine = Engine::new(config.instrument_specs().unwrap(), limits).unwrap();
         let mut harness = Harness {
             engine,
@@ -157,17 +171,32 @@ impl Harness {
     /// Publishes an index for `instrument` from three sources at `price_usd` (whole USD),
     /// observed now; returns the events.
     pub fn publish_index(&mut self, instrument: InstrumentId, price_usd: [i64; 3]) -> Vec<Event> {
+        let now = self.time_ns + 1;
+        let sources: Vec<(u16, i64, u64)> = price_usd
+            .iter()
+            .enumerate()
+            .map(|(i, usd)| (i as u16 + 1, usd * 100_000_000, now))
+            .collect();
+        self.publish_sources(instrument, &sources)
+    }
+
+    /// Publishes `(source id, price in 1e-8 USD, observation time)` constituents for
+    /// `instrument` one nanosecond after the previous command; returns the events.
+    pub fn publish_sources(
+        &mut self,
+        instrument: InstrumentId,
+        sources: &[(u16, i64, u64)],
+    ) -> Vec<Event> {
         use exchange::engine::perp::{Constituent, IndexUpdate};
         self.seq += 1;
         self.time_ns += 1;
         let now = self.time_ns;
-        let constituents: Vec<Constituent> = price_usd
+        let constituents: Vec<Constituent> = sources
             .iter()
-            .enumerate()
-            .map(|(i, usd)| Constituent {
-                source_id: i as u16 + 1,
-                price: usd * 100_000_000,
-                time_ns: now,
+            .map(|&(source_id, price, time_ns)| Constituent {
+                source_id,
+                price,
+                time_ns,
             })
             .collect();
         let update = IndexUpdate {
@@ -188,5 +217,35 @@ pub fn perp_limit(account: AccountId, side: Side, price: i64, qty: i64, cl: u64)
     NewOrder {
         instrument: BTC_PERP,
         ..limit(account, side, price, qty, cl)
+    }
+}
+
+impl Harness {
+    /// Creates account `id` as a professional client cleared for perpetuals (derivatives
+    /// knowledge, risk disclosure v1, no owner group) and deposits `deposits`.
+    pub fn add_trader(&mut self, id: u32, deposits: &[(Asset, Units)]) -> AccountId {
+        use exchange::engine::{AccountAttrs, AdminCommand, ClientClass};
+        let account = AccountId(id);
+        let attrs = AccountAttrs {
+            client_class: ClientClass::Professional,
+            derivatives_knowledge: true,
+            risk_disclosure_version_acked: 1,
+            ..AccountAttrs::default()
+        };
+        let events = self.apply(Command::Admin(AdminCommand::CreateAccount {
+            account,
+            attrs,
+        }));
+        assert_eq!(rejected(&events), None, "{events:?}");
+        for &(asset, amount) in deposits {
+            let deposit = AdminCommand::Deposit {
+                account,
+                asset,
+                amount,
+            };
+            let events = self.apply(Command::Admin(deposit));
+            assert_eq!(rejected(&events), None, "{events:?}");
+        }
+        account
     }
 }

@@ -6,9 +6,23 @@
 //! 2. Circuit breaker: no new orders while halted.
 //! 3. Order notional (at the limit or protection price) at most `max_order_notional`.
 //! 4. Reduce-only: the order must be against the position and not larger than it.
-//! 5. If the order can grow the position (its worst case grows): the index must be valid (the
-//!    protective state otherwise), the position cap and the open-interest cap must hold.
+//! 5. If some of the order's lots would open or increase the position were it to fill now
+//!    (`opening_lots`): the index must be valid (the protective state otherwise) and open
+//!    interest plus those lots must stay within the open-interest cap. If it grows the worst
+//!    case (see `Position::worst_case_lots`): the position cap must hold.
 //! 6. Initial margin (see `risk`): required unless the order does not raise it.
+//!
+//! An amend that moves an order (a new price or more quantity) goes through steps 2, 3, 5 and
+//! 6. In step 5 one that crosses trades at once and counts as a new order of its new quantity;
+//! one that rests counts only the lots it adds.
+//!
+//! Why step 5 does not use the worst case: open interest grows only at a fill where both sides
+//! open, so where the taker opens, and by at most the lots `opening_lots` counts for the
+//! taker. Checking every order that trades at once against the open interest of that moment
+//! keeps open interest within its cap. The worst case misses a buy covered by a resting sell
+//! of the same account: the worst case does not grow, yet the buy opens a long when it fills.
+//! Counting the order alone, not the account's other resting orders, keeps a long closable
+//! while a take-profit sell rests.
 
 use crate::engine::account::{Account, ClientClass};
 use crate::engine::order::{flags, Order, Side};
@@ -71,15 +85,18 @@ impl Engine {
         }
         let mut after = *current;
         add_open(&mut after, order.side, order.qty.0, order.price, npt);
-        self.check_exposure(account, inst, current, &after)
+        let opening = opening_lots(current.qty, order.side, order.qty.0);
+        self.check_exposure(account, inst, current, &after, opening)
     }
 
-    /// Steps 2, 5 and 6 for an amend of `order` to `price` and `open` lots.
+    /// Steps 2, 3, 5 and 6 for an amend of `order` to `price` and `open` lots;
+    /// `would_cross` says whether it trades at once.
     pub(crate) fn check_perp_amend(
         &self,
         order: &Order,
         price: PriceTicks,
         open: QtyLots,
+        would_cross: bool,
     ) -> Result<(), RejectReason> {
         let inst = &self.instruments[order.instrument.0 as usize];
         let perp = inst.perp.as_ref().expect("a perpetual instrument");
@@ -94,31 +111,39 @@ impl Engine {
         let mut after = *current;
         add_open(&mut after, order.side, -order.open.0, order.price, npt);
         add_open(&mut after, order.side, open.0, price, npt);
+        // A resting order was approved against the open interest of its time. Moved across
+        // the book it trades now, so it must pass today's checks like a new order.
+        let new_lots = opening_lots(current.qty, order.side, open.0);
+        let opening = if would_cross {
+            new_lots
+        } else {
+            (new_lots - opening_lots(current.qty, order.side, order.open.0)).max(0)
+        };
         let account = &self.accounts[order.account.0 as usize];
-        self.check_exposure(account, inst, current, &after)
+        self.check_exposure(account, inst, current, &after, opening)
     }
 
     /// Steps 5 and 6: the protective state, caps and margin, for a position going from
-    /// `current` to `after` (open orders included).
+    /// `current` to `after` (open orders included) with `opening` lots that could open or
+    /// increase it.
     fn check_exposure(
         &self,
         account: &Account,
         inst: &InstrumentState,
         current: &Position,
         after: &Position,
+        opening: i64,
     ) -> Result<(), RejectReason> {
         let perp = inst.perp.as_ref().expect("a perpetual instrument");
-        let growth = after.worst_case_lots() - current.worst_case_lots();
-        if growth > 0 {
-            if !perp.index.is_valid(self.now) {
-                return Err(RejectReason::IndexStale);
-            }
-            if after.worst_case_lots() > perp.spec.position_max.0 {
-                return Err(RejectReason::PositionLimit);
-            }
-            if perp.open_interest.0 + growth > perp.spec.open_interest_max.0 {
-                return Err(RejectReason::OpenInterestCap);
-            }
+        if opening > 0 && !perp.index.is_valid(self.now) {
+            return Err(RejectReason::IndexStale);
+        }
+        let worst = after.worst_case_lots();
+        if worst > current.worst_case_lots() && worst > perp.spec.position_max.0 {
+            return Err(RejectReason::PositionLimit);
+        }
+        if opening > 0 && perp.open_interest.0 + opening > perp.spec.open_interest_max.0 {
+            return Err(RejectReason::OpenInterestCap);
         }
         self.check_initial_margin(account, Some((inst.spec.id, after)), Outflow::default())
     }
@@ -148,6 +173,16 @@ impl Engine {
             let position = &mut perp.positions[order.account.0 as usize];
             add_open(position, order.side, lots, price, npt);
         }
+    }
+}
+
+/// Lots of an order of `lots` on `side` that would open or increase a position of `qty` if
+/// the order filled now: `max(0, qty + lots) − max(0, qty)` for a buy,
+/// `max(0, lots − qty) − max(0, −qty)` for a sell (see the module comment, step 5).
+fn opening_lots(qty: i64, side: Side, lots: i64) -> i64 {
+    match side {
+        Side::Buy => (qty + lots).max(0) - qty.max(0),
+        Side::Sell => (lots - qty).max(0) - (-qty).max(0),
     }
 }
 
