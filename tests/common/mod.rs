@@ -190,3 +190,35 @@ pub fn perp_limit(account: AccountId, side: Side, price: i64, qty: i64, cl: u64)
         ..limit(account, side, price, qty, cl)
     }
 }
+
+impl Harness {
+    /// Publishes constituents `(price_usd, observed_ns)` from sources 1, 2, 3.
+    pub fn publish_index_at(
+        &mut self,
+        instrument: InstrumentId,
+        prices: [(i64, u64); 3],
+    ) -> Vec<Event> {
+        use exchange::engine::perp::{Constituent, IndexUpdate};
+        self.seq += 1;
+        self.time_ns += 1;
+        let constituents: Vec<Constituent> = prices
+            .iter()
+            .enumerate()
+            .map(|(i, (usd, time_ns))| Constituent {
+                source_id: i as u16 + 1,
+                price: usd * 100_000_000,
+                time_ns: *time_ns,
+            })
+            .collect();
+        let update = IndexUpdate {
+            account: AccountId(5),
+            instrument,
+            published_ns: self.time_ns,
+            constituents: &constituents,
+        };
+        self.sink.events.clear();
+        self.engine
+            .apply_index(self.seq, self.time_ns, &update, &mut self.sink);
+        self.sink.events.clone()
+    }
+}
