@@ -115,6 +115,19 @@ impl Engine {
 
     /// Files `account` in every perpetual's index under its current trigger.
     fn refile(&mut self, account: u32) {
+        let holds_any = self.perps.iter().any(|id| {
+            let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
+            perp.positions.get(account as usize).is_some_and(|p| p.qty != 0)
+        });
+        if !holds_any {
+            // Entries exist only with a position; the trade that closed it re-filed the
+            // account already, so only the cross flag can be stale.
+            for k in 0..self.perps.len() {
+                self.liq_index[k].remove(account);
+            }
+            self.set_cross(account, false);
+            return;
+        }
         let Some(summary) = self.margin_summary(AccountId(account)) else {
             return;
         };
