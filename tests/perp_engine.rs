@@ -27,7 +27,7 @@ const USD: i64 = 100_000_000;
 const BTC: i64 = 100_000;
 /// 100 000 USD in ticks.
 const P100K: i64 = 1_000_000;
-const TRADER: u32 = 6;
+const TRADER: u32 = 9;
 
 fn usd(whole: i64) -> Units {
     Units(whole * USD)

@@ -22,7 +22,7 @@ use proptest::test_runner::TestCaseError;
 const S: u64 = 1_000_000_000;
 /// Units of notional per tick and lot on BTC-USD-PERP.
 const NPT: i128 = 100;
-const TRADER: AccountId = AccountId(6);
+const TRADER: AccountId = AccountId(9);
 const ACCOUNTS: [AccountId; 4] = [MM1, MM2, AFF1, TRADER];
 
 #[derive(Clone, Debug)]

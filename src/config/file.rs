@@ -167,6 +167,7 @@ impl Config {
         config.validate_sessions()?;
         config.marketdata.validate()?;
         config.risk.to_rules()?;
+        config.validate_funds()?;
         Ok(config)
     }
 
@@ -247,6 +248,25 @@ impl Config {
             }
         }
         Ok(commands)
+    }
+
+    /// Every insurance fund named by a perpetual is a configured account.
+    fn validate_funds(&self) -> Result<(), ConfigError> {
+        for instrument in &self.instruments {
+            let fund = instrument
+                .perpetual
+                .as_ref()
+                .and_then(|p| p.insurance_fund_account);
+            if let Some(id) = fund {
+                if !self.accounts.iter().any(|a| a.id == id) {
+                    return Err(ConfigError::Instrument {
+                        symbol: instrument.symbol.clone(),
+                        what: format!("insurance_fund_account {id} is not a configured account"),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn validate_sessions(&self) -> Result<(), ConfigError> {
@@ -412,7 +432,18 @@ mod tests {
             ["BTC-USD", "ETH-USD", "BTC-USD-PERP", "ETH-USD-PERP"]
         );
         let sessions: Vec<_> = config.accounts.iter().map(|a| a.session.as_str()).collect();
-        assert_eq!(sessions, ["MM1", "MM2", "AFF1", "RETAIL1", "ADMIN"]);
+        assert_eq!(
+            sessions,
+            [
+                "MM1",
+                "MM2",
+                "AFF1",
+                "RETAIL1",
+                "ADMIN",
+                "INSFUND-BTC",
+                "INSFUND-ETH"
+            ]
+        );
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub struct PerpConfig {
     pub max_order_notional: Decimal,
     pub open_interest_max: Decimal,
     pub position_max: Decimal,
+    pub liquidation_fee: Decimal,
+    pub liquidation_step: Decimal,
+    /// Smallest liquidation step, base units.
+    pub liquidation_min_qty: Decimal,
+    pub liquidation_end: Decimal,
+    /// Account id of the instrument's insurance fund (absent: losses go straight to ADL).
+    pub insurance_fund_account: Option<u32>,
     #[serde(rename = "tier")]
     pub tiers: Vec<TierConfig>,
 }
@@ -72,6 +79,11 @@ impl Default for PerpConfig {
             max_order_notional: d("5000000"),
             open_interest_max: d("100000"),
             position_max: d("10000"),
+            liquidation_fee: d("0.005"),
+            liquidation_step: d("0.25"),
+            liquidation_min_qty: d("0.01"),
+            liquidation_end: d("0.5"),
+            insurance_fund_account: None,
             tiers: vec![
                 tier("1000000", "0.01", "0.02"),
                 tier("5000000", "0.025", "0.05"),
@@ -141,6 +153,11 @@ impl PerpConfig {
             max_order_notional: usd("max_order_notional", self.max_order_notional)?,
             open_interest_max: lots("open_interest_max", self.open_interest_max)?,
             position_max: lots("position_max", self.position_max)?,
+            liquidation_fee_ppm: rate("liquidation_fee", self.liquidation_fee)?,
+            liquidation_step_ppm: rate("liquidation_step", self.liquidation_step)?,
+            liquidation_min_lots: lots("liquidation_min_qty", self.liquidation_min_qty)?,
+            liquidation_end_ppm: rate("liquidation_end", self.liquidation_end)?,
+            insurance_fund_account: self.insurance_fund_account,
         };
         spec.validate()
             .map_err(|e| ConfigError::Invalid(format!("{symbol} perpetual: {e}")))?;

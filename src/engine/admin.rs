@@ -120,6 +120,7 @@ impl Engine {
         }
         balance.free = Units(free);
         let (free, held) = (balance.free, balance.held);
+        self.mark_dirty(account);
         sink.event(&Event::BalanceChanged {
             account,
             asset,

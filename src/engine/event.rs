@@ -25,6 +25,20 @@ pub enum CancelReason {
     ProtectionPrice = 7,
     /// A reduce-only order met a position it can no longer reduce.
     ReduceOnly = 8,
+    /// The account is being liquidated.
+    Liquidation = 9,
+}
+
+/// Step of a forced liquidation (the market data `LiquidationStage` codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum LiquidationStage {
+    /// An IOC order bounded by the bankruptcy price.
+    PartialOrder = 1,
+    /// The insurance fund took the rest at the bankruptcy price.
+    InsuranceFund = 2,
+    /// Closed against an opposite position at the bankruptcy price.
+    AutoDeleverage = 3,
 }
 
 /// One trade between a resting (maker) and an incoming (taker) order.
@@ -181,6 +195,29 @@ pub enum Event {
         mark: PriceTicks,
         rate_ppm: i64,
         amount: Units,
+    },
+    /// One step of a forced liquidation of `account` (public, anonymised, on the feed).
+    Liquidation {
+        account: AccountId,
+        instrument: InstrumentId,
+        stage: LiquidationStage,
+        /// Side of the liquidated position's closing trade.
+        side: Side,
+        qty: QtyLots,
+        price: PriceTicks,
+    },
+    /// The liquidation fee charged to `account` (paid into the insurance fund).
+    LiquidationFee {
+        account: AccountId,
+        instrument: InstrumentId,
+        fee: Units,
+    },
+    /// `account`'s position was reduced by auto-deleveraging at `price`.
+    AutoDeleveraged {
+        account: AccountId,
+        instrument: InstrumentId,
+        qty: QtyLots,
+        price: PriceTicks,
     },
     /// A perpetual position after a fill: signed lots, signed entry cost, realised PnL.
     PositionChanged {

@@ -179,6 +179,9 @@ impl Engine {
         seller_account.balance_mut(quote).free += notional - seller_fee;
 
         self.fees[quote.index()] += buyer_fee + seller_fee;
+        // Balances back perpetual margin: a perpetual holder's trigger may have moved.
+        self.mark_dirty(buyer.account);
+        self.mark_dirty(seller.account);
         (maker_fee, taker_fee)
     }
 }

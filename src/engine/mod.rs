@@ -14,6 +14,7 @@ pub mod digest;
 pub mod event;
 pub mod hash;
 pub mod instrument;
+pub mod liquidation;
 mod matching;
 pub mod order;
 pub mod order_ids;

@@ -270,6 +270,25 @@ impl Engine {
                 value: id.0 as u64,
             })?;
         }
+        // The liquidation index is derived state: rebuild it from positions and balances.
+        for k in 0..engine.perps.len() {
+            let id = engine.perps[k];
+            let holders = engine.instruments[id.0 as usize]
+                .perp
+                .as_ref()
+                .expect("perp")
+                .holders
+                .len();
+            for h in 0..holders {
+                let perp = engine.instruments[id.0 as usize]
+                    .perp
+                    .as_ref()
+                    .expect("perp");
+                let holder = perp.holders[h];
+                engine.mark_dirty(AccountId(holder));
+            }
+        }
+        engine.refile_dirty();
         Ok(engine)
     }
 

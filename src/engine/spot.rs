@@ -202,7 +202,7 @@ impl Engine {
 
     /// Takes a pool slot, assigns the order id, holds funds and indexes the ClOrdID.
     /// Capacity, ids and funds were checked; nothing here can fail.
-    fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
+    pub(crate) fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
         let inst = &self.instruments[cmd.instrument.0 as usize];
         let (asset, hold) = (
             inst.hold_asset(cmd.side),

@@ -10,6 +10,7 @@ use super::command::Command;
 use super::event::EventSink;
 use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
+use super::liquidation::LiquidationIndex;
 use super::order::Side;
 use super::order_ids::OrderIds;
 use super::perp::PerpMarket;
@@ -179,6 +180,18 @@ pub struct Engine {
     pub(crate) perps: Vec<InstrumentId>,
     /// Per asset, the perpetual whose index prices it as collateral.
     pub(crate) va_perp: [Option<u16>; Asset::COUNT],
+    /// Liquidation candidates of each perpetual (same order as `perps`).
+    pub(crate) liq_index: Vec<LiquidationIndex>,
+    /// Accounts whose equity changed in this command, to re-file at its end.
+    pub(crate) dirty: Vec<u32>,
+    pub(crate) dirty_flag: Vec<bool>,
+    /// Accounts whose trigger depends on more than one price (see `liquidation`).
+    pub(crate) cross: Vec<u32>,
+    pub(crate) cross_flag: Vec<bool>,
+    /// A mark or index changed in this command.
+    pub(crate) prices_moved: bool,
+    pub(crate) liq_scratch: Vec<(PriceTicks, u32)>,
+    pub(crate) adl_scratch: Vec<(i128, u32)>,
 }
 
 impl Engine {
@@ -226,6 +239,19 @@ impl Engine {
             va_perp[base] = va_perp[base].or(Some(id.0));
         }
         let max_orders = limits.max_orders as usize;
+        let max_accounts = limits.max_accounts as usize;
+        let liq_index = perps
+            .iter()
+            .map(|id| {
+                let spec = &states[id.0 as usize].spec;
+                LiquidationIndex::new(
+                    spec.min_price_ticks,
+                    spec.max_price_ticks,
+                    limits.max_accounts,
+                )
+            })
+            .collect();
+        let with_perps = |n: usize| if perps.is_empty() { 0 } else { n };
         Ok(Engine {
             limits,
             instruments: states,
@@ -240,6 +266,14 @@ impl Engine {
             fees: [Units::ZERO; Asset::COUNT],
             now: 0,
             last_seq: 0,
+            liq_index,
+            dirty: Vec::with_capacity(with_perps(max_accounts)),
+            dirty_flag: vec![false; with_perps(max_accounts)],
+            cross: Vec::with_capacity(with_perps(max_accounts)),
+            cross_flag: vec![false; with_perps(max_accounts)],
+            prices_moved: false,
+            liq_scratch: Vec::with_capacity(with_perps(max_accounts)),
+            adl_scratch: Vec::with_capacity(with_perps(max_accounts)),
             perps,
             va_perp,
         })
@@ -285,6 +319,8 @@ impl Engine {
     pub(crate) fn end(&mut self, sink: &mut impl EventSink) {
         if !self.perps.is_empty() {
             self.refresh_marks(sink);
+            let moved = std::mem::take(&mut self.prices_moved);
+            self.run_liquidations(moved, sink);
         }
     }
 

@@ -1,6 +1,6 @@
 //! The price-time priority order book of one instrument.
 
-mod bitmap;
+pub(crate) mod bitmap;
 mod level;
 mod order_book;
 mod pool;

@@ -34,6 +34,40 @@ fn tiered(
     rate: impl Fn(&MarginTier) -> RatePpm,
 ) -> Option<Units> {
     debug_assert!(notional >= Units::ZERO);
+    let (rate_ppm, cum_scaled) = tier_terms(tiers, notional, rate)?;
+    let scaled = notional.0 as i128 * rate_ppm as i128 - cum_scaled;
+    Some(Units::from_i128(div_ceil_i128(scaled, PPM as i128)))
+}
+
+/// The maintenance rate (ppm) and deduction (units × ppm) of the tier `notional` falls in.
+pub fn maintenance_terms(tiers: &[MarginTier], notional: Units) -> Option<(i64, i128)> {
+    tier_terms(tiers, notional, |t| t.maintenance_ppm)
+}
+
+/// Every tier's maintenance (lower bound, upper bound, rate ppm, deduction × ppm), low first.
+pub fn maintenance_tiers(
+    tiers: &[MarginTier],
+) -> impl Iterator<Item = (Units, Units, i64, i128)> + '_ {
+    let mut cum: i128 = 0;
+    let mut lower = Units::ZERO;
+    let mut previous: Option<&MarginTier> = None;
+    tiers.iter().map(move |tier| {
+        if let Some(prev) = previous {
+            cum += prev.notional_max.0 as i128
+                * (tier.maintenance_ppm.0 - prev.maintenance_ppm.0) as i128;
+            lower = prev.notional_max;
+        }
+        previous = Some(tier);
+        (lower, tier.notional_max, tier.maintenance_ppm.0, cum)
+    })
+}
+
+/// The rate and the deduction `cum` (in units × ppm) of the tier containing `notional`.
+fn tier_terms(
+    tiers: &[MarginTier],
+    notional: Units,
+    rate: impl Fn(&MarginTier) -> RatePpm,
+) -> Option<(i64, i128)> {
     // cum in units × ppm, accumulated tier by tier up to the notional's tier.
     let mut cum: i128 = 0;
     let mut previous: Option<&MarginTier> = None;
@@ -42,8 +76,7 @@ fn tiered(
             cum += prev.notional_max.0 as i128 * (rate(tier).0 - rate(prev).0) as i128;
         }
         if notional <= tier.notional_max {
-            let scaled = notional.0 as i128 * rate(tier).0 as i128 - cum;
-            return Some(Units::from_i128(div_ceil_i128(scaled, PPM as i128)));
+            return Some((rate(tier).0, cum));
         }
         previous = Some(tier);
     }

@@ -61,6 +61,8 @@ impl Engine {
         let valid = perp.index.is_valid(now);
         perp.index_was_valid = valid;
         perp.seen = None;
+        // Collateral is valued at the index: cross accounts must be re-filed.
+        self.prices_moved = true;
         sink.event(&Event::IndexPrice {
             instrument: update.instrument,
             price: perp.index.price,
@@ -212,6 +214,7 @@ impl Engine {
                 spec.breaker_halt_ns,
             );
             inst.set_reference(mark);
+            self.prices_moved = true;
             sink.event(&Event::MarkPrice {
                 instrument: id,
                 price: mark,

@@ -44,6 +44,8 @@ impl Engine {
         self.accounts[buyer.0 as usize].balance_mut(usd).free += Units(buyer_pnl) - buyer_fee;
         self.accounts[seller.0 as usize].balance_mut(usd).free += Units(seller_pnl) - seller_fee;
         self.fees[usd.index()] += buyer_fee + seller_fee;
+        self.mark_dirty(buyer);
+        self.mark_dirty(seller);
         (maker_fee, taker_fee)
     }
 
@@ -129,5 +131,16 @@ impl Engine {
             next_funding_ns: perp.funding.next_settle_ns,
             settled_ns: if settled { at } else { 0 },
         });
+        if settled {
+            let holders = perp.holders.len();
+            for k in 0..holders {
+                let perp = self.instruments[instrument.0 as usize]
+                    .perp
+                    .as_ref()
+                    .expect("perp");
+                let holder = perp.holders[k];
+                self.mark_dirty(crate::engine::AccountId(holder));
+            }
+        }
     }
 }

@@ -58,6 +58,16 @@ pub struct PerpSpec {
     pub open_interest_max: QtyLots,
     /// Cap on one account's worst-case position (position plus open orders), lots.
     pub position_max: QtyLots,
+    /// Fee on liquidated notional, paid into the insurance fund.
+    pub liquidation_fee_ppm: RatePpm,
+    /// Share of the position one liquidation step closes.
+    pub liquidation_step_ppm: RatePpm,
+    /// Smallest liquidation step, lots.
+    pub liquidation_min_lots: QtyLots,
+    /// Liquidation stops at maintenance + this share of (initial − maintenance).
+    pub liquidation_end_ppm: RatePpm,
+    /// The account that is this instrument's insurance fund (`None`: straight to ADL).
+    pub insurance_fund_account: Option<u32>,
 }
 
 /// Why a perpetual specification was refused.
@@ -96,6 +106,8 @@ impl PerpSpec {
             ("max_order_notional", self.max_order_notional.0),
             ("open_interest_max", self.open_interest_max.0),
             ("position_max", self.position_max.0),
+            ("liquidation_min_qty", self.liquidation_min_lots.0),
+            ("liquidation_step", self.liquidation_step_ppm.0),
         ];
         if let Some((what, _)) = positive.iter().find(|(_, v)| *v <= 0) {
             return Err(PerpSpecError::NotPositive { what });
@@ -111,6 +123,9 @@ impl PerpSpec {
             ("funding_cap", self.funding_cap_ppm, 1, 100_000),
             ("index_outlier", self.index_outlier_ppm, 1, 500_000),
             ("breaker_move", self.breaker_move_ppm, 1, 500_000),
+            ("liquidation_fee", self.liquidation_fee_ppm, 0, 100_000),
+            ("liquidation_step", self.liquidation_step_ppm, 1, 1_000_000),
+            ("liquidation_end", self.liquidation_end_ppm, 0, 1_000_000),
         ];
         for (what, rate, low, high) in rates {
             if rate.0 < low || rate.0 > high {
@@ -205,6 +220,11 @@ pub(crate) mod tests {
             max_order_notional: Units(5_000_000 * USD),
             open_interest_max: QtyLots(100_000_000),
             position_max: QtyLots(20_000_000),
+            liquidation_fee_ppm: RatePpm(5_000),
+            liquidation_step_ppm: RatePpm(250_000),
+            liquidation_min_lots: QtyLots(1_000),
+            liquidation_end_ppm: RatePpm(500_000),
+            insurance_fund_account: None,
         }
     }
 

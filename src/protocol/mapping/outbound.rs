@@ -274,7 +274,10 @@ pub fn replies(
         | Event::MarkPrice { .. }
         | Event::FundingRate { .. }
         | Event::FundingPayment { .. }
-        | Event::PositionChanged { .. } => {}
+        | Event::PositionChanged { .. }
+        | Event::Liquidation { .. }
+        | Event::LiquidationFee { .. }
+        | Event::AutoDeleveraged { .. } => {}
     }
 }
 
