@@ -3,8 +3,9 @@
 //!
 //! The window keeps the marks of the last `breaker_window` (at most `WINDOW_MAX` of them; when
 //! full the oldest goes first, which can only shorten the window). The breaker trips when
-//! `max − min > min × breaker_move`. While halted, resting orders stay and new orders and
-//! amends are rejected; when the halt ends the window starts afresh from the current mark.
+//! `max − min > min × breaker_move`. While halted, resting orders stay, new orders and amends
+//! that move an order or raise its size are rejected, and cancels and size reductions are
+//! accepted; when the halt ends the window starts afresh from the current mark.
 
 use std::collections::VecDeque;
 

@@ -78,7 +78,9 @@ impl Engine {
     /// Catch-up after downtime: the journal has no record while the process is down, so the
     /// first record after it fires every sample and settlement that fell in the gap, in order,
     /// each seeing the book, index and mark as they were (nothing changes between records).
-    /// Samples at times when the index had turned stale are skipped, and so are settlements.
+    /// Samples at times when the index had turned stale are skipped, and so are settlements:
+    /// no index arrives while the process is down, so a gap longer than `index_max_age` skips
+    /// the settlements in it (nobody pays funding on prices the venue never saw).
     pub(crate) fn perp_timers(&mut self, sink: &mut impl EventSink) {
         let now = self.now;
         for k in 0..self.perps.len() {

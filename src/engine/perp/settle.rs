@@ -100,10 +100,13 @@ impl Engine {
         );
         perp.funding.premium_sum_ppm = 0;
         perp.funding.samples = 0;
-        perp.funding.last_rate_ppm = rate;
         perp.funding.next_settle_ns = at + spec.funding_interval_ns;
-        perp.seen = None;
         let settled = perp.index.is_valid(at) && perp.mark.price.0 > 0;
+        if settled {
+            // Only a settled rate feeds the mark's c1.
+            perp.funding.last_rate_ppm = rate;
+            perp.seen = None;
+        }
         if settled {
             let mark = perp.mark.price;
             let mut total = Units::ZERO;
