@@ -191,7 +191,11 @@ pub struct Engine {
     /// A mark or index changed in this command.
     pub(crate) prices_moved: bool,
     pub(crate) liq_scratch: Vec<(PriceTicks, u32)>,
+    /// The ADL ranking of this command: (instrument, sign of the positions ranked) and the
+    /// first entry not yet used up. Ranked once per command (the mark is fixed within it).
     pub(crate) adl_scratch: Vec<(i128, u32)>,
+    pub(crate) adl_ranked: Option<(InstrumentId, i64)>,
+    pub(crate) adl_cursor: usize,
 }
 
 impl Engine {
@@ -274,6 +278,8 @@ impl Engine {
             prices_moved: false,
             liq_scratch: Vec::with_capacity(with_perps(max_accounts)),
             adl_scratch: Vec::with_capacity(with_perps(max_accounts)),
+            adl_ranked: None,
+            adl_cursor: 0,
             perps,
             va_perp,
         })

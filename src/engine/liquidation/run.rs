@@ -59,6 +59,7 @@ impl Engine {
             }
         }
         self.refile_dirty();
+        self.adl_ranked = None;
         self.liq_scratch.clear();
         for k in 0..self.perps.len() {
             let perp = self.instruments[self.perps[k].0 as usize]
@@ -382,6 +383,10 @@ impl Engine {
     }
 
     /// Step 4: closes `qty` of `account` against ranked opposite positions at `bp`.
+    ///
+    /// The ranking is computed once per command and instrument side and then consumed in
+    /// order (a storm of liquidations must not re-rank all holders per account); entries whose
+    /// position has meanwhile closed or flipped are skipped.
     fn auto_deleverage(
         &mut self,
         account: AccountId,
@@ -390,19 +395,27 @@ impl Engine {
         bp: PriceTicks,
         sink: &mut impl EventSink,
     ) {
-        let mut ranked = std::mem::take(&mut self.adl_scratch);
-        rank_opposite(self, instrument, account, qty, &mut ranked);
+        let key = (instrument, -qty.signum());
+        if self.adl_ranked != Some(key) {
+            let mut ranked = std::mem::take(&mut self.adl_scratch);
+            rank_opposite(self, instrument, account, qty, &mut ranked);
+            self.adl_scratch = ranked;
+            self.adl_ranked = Some(key);
+            self.adl_cursor = 0;
+        }
         let mut rest = qty;
-        for &(_, counterparty) in ranked.iter() {
-            if rest == 0 {
-                break;
-            }
+        while rest != 0 && self.adl_cursor < self.adl_scratch.len() {
+            let counterparty = self.adl_scratch[self.adl_cursor].1;
             let theirs = self.instruments[instrument.0 as usize]
                 .perp
                 .as_ref()
                 .expect("perp")
                 .position(counterparty)
                 .qty;
+            if theirs.signum() != -qty.signum() || counterparty == account.0 {
+                self.adl_cursor += 1;
+                continue;
+            }
             let take = rest.abs().min(theirs.abs()) * rest.signum();
             self.transfer_position(instrument, account, AccountId(counterparty), take, bp, sink);
             let side = if take > 0 { Side::Sell } else { Side::Buy };
@@ -422,8 +435,6 @@ impl Engine {
             });
             rest -= take;
         }
-        ranked.clear();
-        self.adl_scratch = ranked;
     }
 
     /// Moves `qty` lots of position (signed, from `from`'s side) from `from` to `to` at
