@@ -63,9 +63,10 @@ fn book_takes_what_it_can_and_the_fund_takes_the_rest_at_the_bankruptcy_price() 
     let holdings = h.engine.total_holdings(Asset::Usd);
     let events = h.publish_index(BTC_PERP, [97_000, 97_000, 97_000]);
     // Mark = median(97 000, 97 000, last trade 100 000) = 97 000 < trigger 98 030.4.
-    // Equity −50 → bp = 97 000 + 50 = 97 050: the IOC of 0.25 BTC fills 0.1 at 97 100.
-    // Equity then 2 655.145 USD − 0.9 × 3 000 = −44.855: no liquidation fee, and the fund
-    // takes 0.9 BTC at bp = 97 000 + 44.855 / 0.9 = 97 049.83… → 97 049.9 (rounded up).
+    // Equity −50 → bp = 97 000 + 50 = 97 050: the IOC of 0.25 BTC fills 0.1 at 97 100 (a
+    // liquidation order pays no taker fee). USD is then 2 950 − 290 = 2 660 and equity
+    // 2 660 − 0.9 × 3 000 = −40: no liquidation fee, and the fund takes 0.9 BTC at
+    // bp = 97 000 + 40 / 0.9 = 97 044.44… → 97 044.5 (rounded up).
     assert_eq!(
         stages(&events),
         vec![
@@ -77,9 +78,9 @@ fn book_takes_what_it_can_and_the_fund_takes_the_rest_at_the_bankruptcy_price() 
     assert_eq!(qty_of(&h, TRADER), 0);
     assert_eq!(qty_of(&h, FUND), 9 * BTC / 10);
     let fund_entry = h.engine.perp(BTC_PERP).unwrap().position(FUND.0).cost;
-    assert_eq!(fund_entry, Units(9 * 970_499 * 1_000_000));
-    // The trader is left with 0.055 USD: never below zero.
-    assert_eq!(h.free(TRADER, Asset::Usd), Units(5_500_000));
+    assert_eq!(fund_entry, Units(9 * 970_445 * 1_000_000));
+    // The trader is left with 2 660 + 0.9 × (97 044.5 − 100 000) = 0.05 USD: never below 0.
+    assert_eq!(h.free(TRADER, Asset::Usd), Units(5_000_000));
     assert_eq!(h.engine.total_holdings(Asset::Usd), holdings);
 }
 

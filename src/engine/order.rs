@@ -76,6 +76,9 @@ pub mod flags {
     pub const MMP: u8 = 4;
     /// Internal: entered as a market order (never set by a client).
     pub const MARKET: u8 = 0x40;
+    /// Internal: a liquidation order. It pays the liquidation fee instead of the taker fee,
+    /// so a fill at the bankruptcy price leaves the account at zero equity, not below.
+    pub const LIQUIDATION: u8 = 0x20;
     /// Internal: the order's GTD expiry is queued (never set by a client).
     pub const EXPIRY_SCHEDULED: u8 = 0x80;
     /// The bits a client may set.

@@ -15,7 +15,8 @@
 //! 2. For each perpetual position, while equity is below the liquidation end level
 //!    (maintenance + `liquidation_end` × (initial − maintenance)): an IOC reduce-only order of
 //!    one step (`liquidation_step` of the position, at least `liquidation_min_qty`) limited to
-//!    the bankruptcy price. The liquidation fee (`liquidation_fee` × notional at mark, at most
+//!    the bankruptcy price; it pays no taker fee, so a fill at the bankruptcy price leaves the
+//!    equity at zero. The liquidation fee (`liquidation_fee` × notional at mark, at most
 //!    the equity left) goes to the instrument's insurance fund.
 //! 3. If a step found no liquidity within the bankruptcy price, the insurance fund takes the
 //!    rest of the position at the bankruptcy price, if its equity stays non-negative at mark.
@@ -37,6 +38,9 @@ use crate::engine::state::Engine;
 use crate::engine::types::{div_ceil_i128, UNITS_PER_WHOLE};
 use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, PPM};
 
+/// Most liquidation passes in one command; candidates beyond it wait for the next command.
+const MAX_PASSES: usize = 64;
+
 impl Engine {
     /// Notes that `account`'s equity or positions changed in this command.
     #[inline]
@@ -50,7 +54,9 @@ impl Engine {
     }
 
     /// End of a command: re-file changed accounts (and cross accounts if a mark moved), then
-    /// liquidate every account whose trigger the marks reached.
+    /// liquidate every account whose trigger the marks reached. A liquidation fill can hurt
+    /// the resting orders it meets (a stale quote far from the mark), so passes repeat while
+    /// the previous one liquidated someone, at most `MAX_PASSES` times per command.
     pub(crate) fn run_liquidations(&mut self, marks_moved: bool, sink: &mut impl EventSink) {
         if marks_moved {
             for k in 0..self.cross.len() {
@@ -58,8 +64,18 @@ impl Engine {
                 self.mark_dirty(AccountId(account));
             }
         }
-        self.refile_dirty();
         self.adl_ranked = None;
+        for _ in 0..MAX_PASSES {
+            self.refile_dirty();
+            if !self.liquidation_pass(sink) {
+                break;
+            }
+        }
+        self.refile_dirty();
+    }
+
+    /// Liquidates the triggered accounts that fail the exact check; returns whether any did.
+    fn liquidation_pass(&mut self, sink: &mut impl EventSink) -> bool {
         self.liq_scratch.clear();
         for k in 0..self.perps.len() {
             let perp = self.instruments[self.perps[k].0 as usize]
@@ -75,18 +91,17 @@ impl Engine {
                 scratch.push((trigger, account));
             });
         }
-        if self.liq_scratch.is_empty() {
-            return;
-        }
         self.liq_scratch.sort_unstable();
         self.liq_scratch.dedup_by_key(|(_, account)| *account);
+        let mut liquidated = false;
         for k in 0..self.liq_scratch.len() {
             let account = AccountId(self.liq_scratch[k].1);
             if self.is_liquidatable(account) {
                 self.liquidate(account, sink);
+                liquidated = true;
             }
         }
-        self.refile_dirty();
+        liquidated
     }
 
     pub(crate) fn refile_dirty(&mut self) {
@@ -289,6 +304,7 @@ impl Engine {
             stp: StpMode::CancelResting,
         };
         let slot = self.enter_order(&cmd, limit);
+        self.pool.get_mut(slot).flags |= flags::LIQUIDATION;
         sink.event(&Event::Accepted {
             order: self.pool.get(slot).id,
             cl_ord_id: 0,

@@ -31,7 +31,11 @@ impl Engine {
         let npt = inst.notional_per_tick_lot;
         let notional = Units(price.0 * qty.0 * npt);
         let maker_fee = notional.times_rate_ceil(inst.spec.maker_fee_ppm);
-        let taker_fee = notional.times_rate_ceil(inst.spec.taker_fee_ppm);
+        let taker_fee = if taker.flags & crate::engine::order::flags::LIQUIDATION != 0 {
+            Units::ZERO
+        } else {
+            notional.times_rate_ceil(inst.spec.taker_fee_ppm)
+        };
         let (buyer, seller, buyer_fee, seller_fee) = match taker.side {
             Side::Buy => (taker.account, maker.account, taker_fee, maker_fee),
             Side::Sell => (maker.account, taker.account, maker_fee, taker_fee),
