@@ -41,7 +41,9 @@ pub const INDEX_LOW_USD: i64 = 100_000;
 pub const INDEX_HIGH_USD: i64 = 100_050;
 /// Engine time between two index updates (one publication per millisecond): the updates of a
 /// run span minutes, so they cross a few premium samples (one a minute, which walk the empty
-/// book) and never a funding settlement (every 8 h).
+/// book) and never a funding settlement (every 8 h). At this cadence the circuit breaker's
+/// window of recent marks stays full (`breaker::WINDOW_MAX`), and each new mark scans all of
+/// it: the costliest case of the update, whatever the number of positions.
 pub const INDEX_STEP_NS: u64 = 1_000_000;
 /// Sources of each index publication (the configuration's minimum).
 const SOURCES: usize = 3;
