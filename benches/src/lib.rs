@@ -5,6 +5,7 @@
 //! - `shared_stream` + `peers` + `compare`: one stream through our engine, `lobster` and
 //!   `orderbook-rs` in the same process.
 //! - `report`: the table and the JSON line.
+//! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
 
 pub mod affinity;
 pub mod cli;
@@ -14,6 +15,8 @@ pub mod fixture;
 pub mod loadgen;
 pub mod open_loop;
 pub mod peers;
+pub mod perp;
+pub mod perp_report;
 pub mod prng;
 pub mod report;
 pub mod shared_stream;

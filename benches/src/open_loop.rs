@@ -21,7 +21,8 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(histogram: &Histogram<u64>) -> Percentiles {
+    /// The percentiles of `histogram`.
+    pub fn of(histogram: &Histogram<u64>) -> Percentiles {
         Percentiles {
             p50_ns: histogram.value_at_quantile(0.50),
             p99_ns: histogram.value_at_quantile(0.99),

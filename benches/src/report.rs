@@ -231,6 +231,13 @@ impl Report {
     }
 }
 
+/// The machine's 1-minute load average (the first field of `/proc/loadavg`), where there is
+/// one: context for noisy numbers.
+pub fn load_average_1m() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 fn verdict(met: bool, target: &str) -> String {
     format!("{target} {}", if met { "ok" } else { "MISS" })
 }

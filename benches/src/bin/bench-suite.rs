@@ -22,7 +22,7 @@ struct Args {
     /// Smaller runs: the whole suite in a few minutes.
     #[arg(long)]
     quick: bool,
-    /// Pin the measured thread (engine) or the sequencer (wire) to this core.
+    /// Pin the measured thread (engine, perp) or the sequencer (wire) to this core.
     #[arg(long)]
     pin_core: Option<usize>,
 }
@@ -52,6 +52,10 @@ const SUMMARY_KEYS: &[&str] = &[
     "fdatasync_p50_us",
     "replay_msgs_per_sec",
     "md_publish_ns_per_event",
+    "perp_mark_update_floor_p50_ns",
+    "perp_mark_update_100k_p50_ns",
+    "perp_mark_update_100k_p99_ns",
+    "perp_funding_ns_per_holder_100k",
     "storm_100k_ms",
 ];
 
@@ -65,9 +69,11 @@ fn parts(args: &Args) -> Vec<Part> {
     };
     let mut engine_args = vec![];
     let mut wire_args = vec![];
+    let mut perp_args = vec![];
     if let Some(core) = args.pin_core {
         engine_args.extend(["--pin-core".to_string(), core.to_string()]);
         wire_args.extend(["--pin-core".to_string(), core.to_string()]);
+        perp_args.extend(["--pin-core".to_string(), core.to_string()]);
     }
     vec![
         Part {
@@ -100,6 +106,20 @@ fn parts(args: &Args) -> Vec<Part> {
             binary: "md-bench",
             args: quick(vec![]),
             keys: &[("md_publish_ns_per_event", "md_publish_ns_per_event")],
+        },
+        Part {
+            name: "perp",
+            binary: "perp-bench",
+            args: quick(perp_args),
+            keys: &[
+                ("floor_update_p50_ns", "perp_mark_update_floor_p50_ns"),
+                ("update_p50_ns_100000", "perp_mark_update_100k_p50_ns"),
+                ("update_p99_ns_100000", "perp_mark_update_100k_p99_ns"),
+                (
+                    "funding_ns_per_holder_100000",
+                    "perp_funding_ns_per_holder_100k",
+                ),
+            ],
         },
         Part {
             name: "journal",
@@ -309,6 +329,13 @@ fn markdown(summary: &Map<String, Value>, notes: &[String]) -> String {
         (
             "wire p99 ÷ TCP floor p99",
             ratio("floor_p99_us", "wire_p99_us"),
+        ),
+        (
+            "perp mark update p50, 100K positions ÷ none",
+            ratio(
+                "perp_mark_update_floor_p50_ns",
+                "perp_mark_update_100k_p50_ns",
+            ),
         ),
     ];
     for (name, value) in ratios {

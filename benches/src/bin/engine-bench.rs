@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::Parser;
 
 use exchange_benches::exchange_core_mix::{self, MixConfig};
-use exchange_benches::report::Report;
+use exchange_benches::report::{load_average_1m, Report};
 use exchange_benches::shared_stream::StreamConfig;
 use exchange_benches::{affinity, compare, open_loop, throughput};
 
@@ -90,12 +90,6 @@ struct Args {
     /// Timed repetitions of the peer stream per book.
     #[arg(long, default_value_t = 5)]
     peer_repeats: usize,
-}
-
-/// The first field of `/proc/loadavg`, where there is one.
-fn load_average_1m() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
 }
 
 fn main() {
