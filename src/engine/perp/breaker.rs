@@ -1,22 +1,31 @@
 //! Dynamic circuit breaker: a mark move beyond `breaker_move` within a rolling
 //! `breaker_window` halts new orders on the instrument for `breaker_halt`.
 //!
-//! The window keeps the marks of the last `breaker_window` (at most `WINDOW_MAX` of them; when
-//! full the oldest goes first, which can only shorten the window). The breaker trips when
-//! `max − min > min × breaker_move`. While halted, resting orders stay, new orders and amends
-//! that move an order or raise its size are rejected, and cancels and size reductions are
-//! accepted; when the halt ends the window starts afresh from the current mark.
-
-use std::collections::VecDeque;
+//! The window is divided into `SLOTS` time slots of `breaker_window / SLOTS` each; a slot keeps
+//! the lowest and highest mark seen in it. The breaker trips when, over the slots of the last
+//! window, `max − min > min × breaker_move`. Slots make the cost of a mark update fixed (one
+//! pass over `SLOTS` entries) however often the mark moves, and never shorten the window; the
+//! price is a granularity of one slot at the old end of the window (a move may be judged over
+//! up to one slot more than the window). While halted, resting orders stay, new orders and
+//! amends that move an order or raise its size are rejected, and cancels and size reductions
+//! are accepted; when the halt ends the window starts afresh.
 
 use crate::engine::types::{PriceTicks, TimeNs, PPM};
 
-/// Most marks the rolling window holds.
-pub const WINDOW_MAX: usize = 256;
+/// Time slots per window.
+pub const SLOTS: usize = 64;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Lowest and highest mark in one slot (`number` = time / slot width; 0 = unused).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    pub number: u64,
+    pub low: PriceTicks,
+    pub high: PriceTicks,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Breaker {
-    pub window: VecDeque<(TimeNs, PriceTicks)>,
+    pub slots: [Slot; SLOTS],
     /// Halted while `now < halted_until_ns`.
     pub halted_until_ns: TimeNs,
 }
@@ -24,7 +33,7 @@ pub struct Breaker {
 impl Breaker {
     pub fn with_capacity() -> Breaker {
         Breaker {
-            window: VecDeque::with_capacity(WINDOW_MAX),
+            slots: [Slot::default(); SLOTS],
             halted_until_ns: 0,
         }
     }
@@ -46,23 +55,30 @@ impl Breaker {
         if self.is_halted(now) {
             return false;
         }
-        while let Some(&(time, _)) = self.window.front() {
-            if now.saturating_sub(time) <= window_ns && self.window.len() < WINDOW_MAX {
-                break;
-            }
-            self.window.pop_front();
+        let width = (window_ns / SLOTS as u64).max(1);
+        // Slot numbers start at 1 so that 0 marks an unused slot.
+        let number = now / width + 1;
+        let slot = &mut self.slots[(number % SLOTS as u64) as usize];
+        if slot.number != number {
+            *slot = Slot {
+                number,
+                low: mark,
+                high: mark,
+            };
+        } else {
+            slot.low = slot.low.min(mark);
+            slot.high = slot.high.max(mark);
         }
-        self.window.push_back((now, mark));
+        let oldest = number.saturating_sub(SLOTS as u64 - 1);
         let (low, high) = self
-            .window
+            .slots
             .iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &(_, p)| {
-                (lo.min(p.0), hi.max(p.0))
-            });
+            .filter(|s| s.number >= oldest && s.number != 0)
+            .fold((i64::MAX, i64::MIN), |(lo, hi), s| (lo.min(s.low.0), hi.max(s.high.0)));
         let tripped = (high - low) as i128 * PPM as i128 > low as i128 * move_ppm as i128;
         if tripped {
             self.halted_until_ns = now + halt_ns;
-            self.window.clear();
+            self.slots = [Slot::default(); SLOTS];
         }
         tripped
     }
@@ -92,5 +108,18 @@ mod tests {
         assert!(!b.on_mark(0, PriceTicks(1_000), mv, win, halt));
         assert!(!b.on_mark(50 * S, PriceTicks(1_060), mv, win, halt));
         assert!(!b.on_mark(100 * S, PriceTicks(1_120), mv, win, halt));
+    }
+
+    #[test]
+    fn frequent_marks_do_not_shorten_the_window() {
+        // 6 000 marks over 60 s creeping up 10.1%: the window still sees the first ones.
+        let mut b = Breaker::with_capacity();
+        let (mv, win, halt) = (100_000, 60 * S, 30 * S);
+        let mut tripped = false;
+        for i in 0..6_000u64 {
+            let mark = PriceTicks(100_000 + (i as i64 * 10_100) / 5_999);
+            tripped |= b.on_mark(i * 10_000_000, mark, mv, win, halt);
+        }
+        assert!(tripped);
     }
 }

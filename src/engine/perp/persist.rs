@@ -2,9 +2,7 @@
 //! snapshots. `encode` and `decode` list the fields in the same order; a round-trip test keeps
 //! them in step.
 
-use std::collections::VecDeque;
-
-use super::breaker::WINDOW_MAX;
+use super::breaker::Slot;
 use super::index::{Constituent, MAX_SOURCES};
 use super::market::{MarkSeen, PerpMarket};
 use super::position::Position;
@@ -68,10 +66,10 @@ impl PerpMarket {
             out(w);
         }
         out(self.breaker.halted_until_ns);
-        out(self.breaker.window.len() as u64);
-        for &(time, price) in &self.breaker.window {
-            out(time);
-            out(i(price.0));
+        for slot in &self.breaker.slots {
+            out(slot.number);
+            out(i(slot.low.0));
+            out(i(slot.high.0));
         }
         out(self.positions.len() as u64);
         for p in &self.positions {
@@ -153,16 +151,12 @@ impl PerpMarket {
         f.samples = w()? as u32;
         f.last_rate_ppm = w()? as i64;
         self.breaker.halted_until_ns = w()?;
-        let window = w()? as usize;
-        if window > WINDOW_MAX {
-            return Err(DecodeError::Invalid("breaker window length"));
-        }
-        self.breaker.window = VecDeque::with_capacity(WINDOW_MAX);
-        for _ in 0..window {
-            let time = w()?;
-            self.breaker
-                .window
-                .push_back((time, PriceTicks(w()? as i64)));
+        for slot in self.breaker.slots.iter_mut() {
+            *slot = Slot {
+                number: w()?,
+                low: PriceTicks(w()? as i64),
+                high: PriceTicks(w()? as i64),
+            };
         }
         let positions = w()? as usize;
         if positions > self.positions.capacity().max(self.positions.len()) {
@@ -240,7 +234,11 @@ mod tests {
             price: 42,
             time_ns: 7,
         });
-        market.breaker.window.push_back((3, PriceTicks(11)));
+        market.breaker.slots[3] = Slot {
+            number: 3,
+            low: PriceTicks(11),
+            high: PriceTicks(12),
+        };
         market.seen = Some(MarkSeen {
             bid: None,
             ask: Some(PriceTicks(5)),
