@@ -41,7 +41,7 @@ impl Engine {
         let asset = inst.hold_asset(order.side);
         let held = Units(order.hold_per_lot.0 * order.open.0);
         self.accounts[order.account.0 as usize].release(asset, held);
-        self.perp_open_change(&order, -order.open.0, order.price);
+        self.perp_open_change(slot, -order.open.0, order.price);
         sink.event(&Event::Canceled {
             order: order.id,
             cl_ord_id: order.cl_ord_id,
@@ -222,7 +222,7 @@ impl Engine {
             return Err(RejectReason::PostOnlyWouldCross);
         }
         let new_open = QtyLots(cmd.qty.0 - order.filled.0);
-        if inst.perp.is_some() {
+        if !self.perps.is_empty() && inst.perp.is_some() {
             self.check_perp_amend(order, cmd.price, new_open, would_cross)?;
         }
         let per_lot = inst.hold_per_lot(order.side, cmd.price);
@@ -273,8 +273,7 @@ impl Engine {
         let (price, keeps_place, would_cross) = match plan {
             AmendPlan::KeepsPlace => {
                 let reduced = old_open - new_open;
-                let order = *self.pool.get(slot);
-                self.perp_open_change(&order, -reduced.0, old_price);
+                self.perp_open_change(slot, -reduced.0, old_price);
                 let inst = &mut self.instruments[instrument.0 as usize];
                 inst.book.reduce(old_price, reduced);
                 self.pool.get_mut(slot).open = new_open;
@@ -287,9 +286,8 @@ impl Engine {
                 would_cross,
             } => {
                 // A move keeps the order's place in its account's list; it only changes levels.
-                let order = *self.pool.get(slot);
-                self.perp_open_change(&order, -old_open.0, old_price);
-                self.perp_open_change(&order, new_open.0, cmd.price);
+                self.perp_open_change(slot, -old_open.0, old_price);
+                self.perp_open_change(slot, new_open.0, cmd.price);
                 let inst = &mut self.instruments[instrument.0 as usize];
                 let account = &mut self.accounts[account.0 as usize];
                 account.release(asset, Units(old_per_lot.0 * old_open.0));

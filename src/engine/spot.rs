@@ -241,10 +241,7 @@ impl Engine {
             ..Order::EMPTY
         };
         self.accounts[cmd.account.0 as usize].hold(asset, Units(hold.0 * cmd.qty.0));
-        if self.instruments[cmd.instrument.0 as usize].perp.is_some() {
-            let order = *self.pool.get(slot);
-            self.perp_open_change(&order, cmd.qty.0, limit);
-        }
+        self.perp_open_change(slot, cmd.qty.0, limit);
         if cmd.cl_ord_id != 0 {
             let key = (cmd.account.0, cmd.cl_ord_id);
             self.cl_ids

@@ -57,6 +57,7 @@ impl Engine {
     /// liquidate every account whose trigger the marks reached. A liquidation fill can hurt
     /// the resting orders it meets (a stale quote far from the mark), so passes repeat while
     /// the previous one liquidated someone, at most `MAX_PASSES` times per command.
+    #[inline(never)]
     pub(crate) fn run_liquidations(&mut self, marks_moved: bool, sink: &mut impl EventSink) {
         if marks_moved {
             for k in 0..self.cross.len() {

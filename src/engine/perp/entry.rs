@@ -59,6 +59,7 @@ impl Engine {
     }
 
     /// Steps 2–6 for a new order (gating was checked first).
+    #[inline(never)]
     pub(crate) fn check_perp_order(
         &self,
         account: &Account,
@@ -91,6 +92,7 @@ impl Engine {
 
     /// Steps 2, 3, 5 and 6 for an amend of `order` to `price` and `open` lots;
     /// `would_cross` says whether it trades at once.
+    #[inline(never)]
     pub(crate) fn check_perp_amend(
         &self,
         order: &Order,
@@ -163,15 +165,25 @@ impl Engine {
         }
     }
 
-    /// Adds `lots` (negative: removes) at `price` to the open-order sums of `order`'s
-    /// position. Spot orders are ignored.
-    #[inline]
-    pub(crate) fn perp_open_change(&mut self, order: &Order, lots: i64, price: PriceTicks) {
+    /// Adds `lots` (negative: removes) at `price` to the open-order sums of the position of
+    /// the order in `slot`. Spot orders are ignored; a venue without perpetuals pays one
+    /// branch (the spot hot path stays as it was).
+    #[inline(always)]
+    pub(crate) fn perp_open_change(&mut self, slot: u32, lots: i64, price: PriceTicks) {
+        if !self.perps.is_empty() {
+            self.perp_open_change_slow(slot, lots, price);
+        }
+    }
+
+    #[inline(never)]
+    fn perp_open_change_slow(&mut self, slot: u32, lots: i64, price: PriceTicks) {
+        let order = self.pool.get(slot);
+        let (account, side) = (order.account, order.side);
         let inst = &mut self.instruments[order.instrument.0 as usize];
         if let Some(perp) = inst.perp.as_mut() {
             let npt = inst.notional_per_tick_lot;
-            let position = &mut perp.positions[order.account.0 as usize];
-            add_open(position, order.side, lots, price, npt);
+            let position = &mut perp.positions[account.0 as usize];
+            add_open(position, side, lots, price, npt);
         }
     }
 }

@@ -81,6 +81,7 @@ impl Engine {
     /// Samples at times when the index had turned stale are skipped, and so are settlements:
     /// no index arrives while the process is down, so a gap longer than `index_max_age` skips
     /// the settlements in it (nobody pays funding on prices the venue never saw).
+    #[inline(never)]
     pub(crate) fn perp_timers(&mut self, sink: &mut impl EventSink) {
         let now = self.now;
         for k in 0..self.perps.len() {
@@ -166,6 +167,7 @@ impl Engine {
 
     /// Recomputes the mark of every perpetual whose inputs changed (book top, last trade,
     /// index, funding rate); a new mark moves the price band and feeds the breaker.
+    #[inline(never)]
     pub(crate) fn refresh_marks(&mut self, sink: &mut impl EventSink) {
         let now = self.now;
         for k in 0..self.perps.len() {

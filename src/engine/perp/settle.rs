@@ -25,8 +25,8 @@ impl Engine {
     ) -> (Units, Units) {
         let maker = *self.pool.get(maker_slot);
         let taker = *self.pool.get(taker_slot);
-        self.perp_open_change(&maker, -qty.0, maker.price);
-        self.perp_open_change(&taker, -qty.0, taker.price);
+        self.perp_open_change(maker_slot, -qty.0, maker.price);
+        self.perp_open_change(taker_slot, -qty.0, taker.price);
         let inst = &mut self.instruments[maker.instrument.0 as usize];
         let npt = inst.notional_per_tick_lot;
         let notional = Units(price.0 * qty.0 * npt);
