@@ -14,9 +14,8 @@ use crate::engine::AccountId;
 use crate::gateway::{Gateway, SessionIndex};
 use crate::marketdata::Publisher;
 use crate::protocol::codec::{self as wire, Encode};
-use crate::protocol::mapping::outbound::replies;
 use crate::protocol::mapping::reports::{self, ReportIds};
-use crate::protocol::mapping::{Query, ReplyContext};
+use crate::protocol::mapping::{command_replies, Query, ReplyContext};
 
 /// How the loop waits when there is nothing to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,11 +195,9 @@ impl Runtime {
         }
         let engine = self.sequencer.engine();
         let gateway = &mut self.gateway;
-        for event in &self.sink.events {
-            replies(event, engine, &mut ctx, |account, reply| {
-                gateway.send_to_account(account, &reply, time_ns);
-            });
-        }
+        command_replies(&self.sink.events, engine, &mut ctx, |account, reply| {
+            gateway.send_to_account(account, &reply, time_ns);
+        });
     }
 
     /// In sync mode, waits until everything journaled is durable; then writes the replies.

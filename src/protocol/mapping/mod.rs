@@ -8,4 +8,4 @@ pub mod outbound;
 pub mod reports;
 
 pub use inbound::{translate, Query, Translated};
-pub use outbound::{Reply, ReplyContext};
+pub use outbound::{command_replies, Reply, ReplyContext};
