@@ -1,6 +1,7 @@
 //! Perpetual prices on the incremental channel: an index update publishes IndexPrice and the
-//! MarkPrice it moves, a premium sample publishes the running FundingRate, a stale index is not
-//! published, and RptSeq and EndOfEvent follow the same rules as book messages.
+//! MarkPrice it moves, a premium sample publishes the running FundingRate and a settlement the
+//! settled one, a stale index is not published, and RptSeq and EndOfEvent follow the same rules
+//! as book messages.
 
 mod common;
 
@@ -119,4 +120,60 @@ fn a_premium_sample_publishes_the_running_rate_and_a_stale_index_stays_off_the_f
         .filter(|m| matches!(m, Plain::IndexPrice(_)))
         .count();
     assert_eq!(indices, 1, "the stale index is not published: {got:#?}");
+}
+
+#[test]
+fn a_funding_settlement_publishes_the_settled_rate() {
+    let mut h = Harness::new();
+    let (receiver, mut publisher) = publisher(&h);
+    // The first settlement is 8 h after the epoch; the index must be fresh then.
+    let settle_ns = 28_800_000_000_000;
+    h.time_ns = settle_ns - 5_000_000_000;
+    let events = h.publish_index(BTC_PERP, [100_000, 100_010, 99_990]);
+    publisher.publish_command(h.seq, h.time_ns, &events);
+    let events = h.at(settle_ns + 1, Command::Tick);
+    publisher.publish_command(h.seq, h.time_ns, &events);
+    publisher.flush(&h.engine);
+    let got = received(&receiver);
+    let rates: Vec<_> = got
+        .iter()
+        .filter_map(|m| match m {
+            Plain::FundingRate(r) if r.security_id == 3 => Some(*r),
+            _ => None,
+        })
+        .collect();
+    // BTC-USD-PERP: the sample at the settlement instant, then the settlement.
+    let [estimate, settled] = rates.as_slice() else {
+        panic!("expected two FundingRate messages, got {rates:#?}");
+    };
+    assert_eq!(estimate.settled_time, 0);
+    assert_eq!(settled.settled_time, settle_ns);
+    assert_eq!(settled.next_funding_time, 2 * settle_ns);
+    assert_eq!(settled.funding_rate_value, 100_000);
+    assert_eq!(settled.rpt_seq, estimate.rpt_seq + 1);
+    // ETH-USD-PERP, without an index, skips its settlement (SettledTime 0); the new interval
+    // moves BTC-USD-PERP's mark, whose message ends the command.
+    let eth_skipped = got.iter().any(|m| {
+        matches!(m, Plain::FundingRate(r)
+            if r.security_id == 4 && r.settled_time == 0 && r.next_funding_time == 2 * settle_ns)
+    });
+    assert!(eth_skipped, "{got:#?}");
+    assert!(!settled.match_event_indicator.end_of_event());
+    let ends: Vec<bool> = got.iter().map(ends_event).collect();
+    assert_eq!(
+        ends.iter().filter(|e| **e).count(),
+        2,
+        "one per command: {got:#?}"
+    );
+    assert_eq!(ends.last(), Some(&true));
+}
+
+/// Whether a perpetual price message has EndOfEvent set.
+fn ends_event(message: &Plain) -> bool {
+    match message {
+        Plain::IndexPrice(m) => m.match_event_indicator.end_of_event(),
+        Plain::MarkPrice(m) => m.match_event_indicator.end_of_event(),
+        Plain::FundingRate(m) => m.match_event_indicator.end_of_event(),
+        other => panic!("unexpected {other:?}"),
+    }
 }

@@ -573,4 +573,52 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_funding_settlement_reports_each_holder_its_payment() {
+        let mut f = Fixture::one_btc_traded();
+        let settle_ns = f.engine.perp(BTC_PERP).unwrap().funding.next_settle_ns;
+        // An index fresh at the settlement, then the first command at it.
+        f.time_ns = settle_ns - 5_000_000_000;
+        f.index(BTC_PERP, [100_000 * USD; 3]);
+        f.time_ns = settle_ns - 1_000_000;
+        let events = f.apply(&crate::engine::Command::Tick);
+        let replies = replies_of(&events, &f.engine);
+        let reports: Vec<(AccountId, wire::FundingPaymentReport)> = replies
+            .iter()
+            .filter_map(|(account, reply)| match reply {
+                Reply::FundingPayment(r) => Some((*account, *r)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reports.len(), 2, "{events:?}");
+        let long = reports
+            .iter()
+            .find(|(a, _)| *a == MM1)
+            .expect("MM1 holds")
+            .1;
+        let short = reports
+            .iter()
+            .find(|(a, _)| *a == MM2)
+            .expect("MM2 holds")
+            .1;
+        assert_eq!(
+            (long.funding_time, short.funding_time),
+            (settle_ns, settle_ns)
+        );
+        assert_eq!((long.position_qty, short.position_qty), (USD, -USD));
+        // No book: zero premium, so the rate is the 0.01% interest; longs pay shorts.
+        assert_eq!(long.funding_rate, 100_000);
+        assert!(long.funding_amount < 0, "{long:?}");
+        assert_eq!(short.funding_amount, -long.funding_amount);
+        let mark = f.engine.perp(BTC_PERP).unwrap().mark.price;
+        let mark_px = f
+            .engine
+            .instrument(BTC_PERP)
+            .unwrap()
+            .spec
+            .ticks_to_price(mark);
+        assert_eq!(long.mark_px, mark_px);
+        assert_eq!(long.funding_amount, -mark_px / 10_000);
+    }
 }
