@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Duration;
 
-use common::{limit, Harness, BTC_USD, MM1, MM2, REF};
+use common::{limit, Harness, BTC_PERP, BTC_USD, MM1, MM2, REF};
 use exchange::config::MarketDataConfig;
 use exchange::engine::{AdminCommand, Amend, Cancel, Command, OrderRef, PriceTicks, QtyLots, Side};
 use exchange::marketdata::codec::Plain;
@@ -97,6 +97,13 @@ fn publish_a_session(md: &MarketDataConfig) {
         instrument: BTC_USD,
     };
     run(&mut h, &mut publisher, Command::Admin(halt));
+    // Perpetual prices: an index (IndexPrice, MarkPrice) fresh at the first premium sample on
+    // the minute (FundingRate).
+    h.time_ns = 55_000_000_000;
+    let events = h.publish_index(BTC_PERP, [100_000, 100_010, 99_990]);
+    publisher.publish_command(h.seq, h.time_ns, &events);
+    let events = h.at(60_000_000_001, Command::Tick);
+    publisher.publish_command(h.seq, h.time_ns, &events);
     for _ in 0..8 {
         publisher.flush(&h.engine);
         std::thread::sleep(Duration::from_millis(2));
@@ -209,6 +216,36 @@ fn expected(plain: &Plain) -> (&'static str, Value, Value) {
             }),
             none,
         ),
+        Plain::IndexPrice(m) => (
+            "IndexPrice",
+            json!({
+                "TransactTime": m.transact_time, "EngineSeq": m.engine_seq,
+                "SecurityID": m.security_id, "RptSeq": m.rpt_seq, "IndexPx": m.index_px,
+                "NumConstituents": m.num_constituents,
+                "MatchEventIndicator": m.match_event_indicator.bits(),
+            }),
+            none,
+        ),
+        Plain::MarkPrice(m) => (
+            "MarkPrice",
+            json!({
+                "TransactTime": m.transact_time, "EngineSeq": m.engine_seq,
+                "SecurityID": m.security_id, "RptSeq": m.rpt_seq, "MarkPx": m.mark_px,
+                "MatchEventIndicator": m.match_event_indicator.bits(),
+            }),
+            none,
+        ),
+        Plain::FundingRate(m) => (
+            "FundingRate",
+            json!({
+                "TransactTime": m.transact_time, "EngineSeq": m.engine_seq,
+                "SecurityID": m.security_id, "RptSeq": m.rpt_seq,
+                "FundingRateValue": m.funding_rate_value,
+                "NextFundingTime": m.next_funding_time, "SettledTime": m.settled_time,
+                "MatchEventIndicator": m.match_event_indicator.bits(),
+            }),
+            none,
+        ),
         Plain::SnapshotFullRefresh(m) => {
             let entries: Vec<Value> = m.no_md_entries.as_slice().iter().map(|e| json!({
                 "MDEntryPx": e.md_entry_px, "MDEntrySize": e.md_entry_size,
@@ -314,7 +351,7 @@ fn sbedecoder_decodes_every_packet_field_for_field() {
             kinds.insert(expected(plain).0);
         }
     }
-    assert_eq!(kinds.len(), 6, "message kinds covered: {kinds:?}");
+    assert_eq!(kinds.len(), 9, "message kinds covered: {kinds:?}");
     let incremental: Vec<u64> = decoded
         .iter()
         .zip(&packets)

@@ -80,6 +80,7 @@ fn every_template_has_the_same_ids_and_block_layout() {
         business_message_reject::BusinessMessageReject,
         position_report::PositionReport,
         collateral_report::CollateralReport,
+        funding_payment_report::FundingPaymentReport,
         account_setup::AccountSetup,
         funds_transfer::FundsTransfer,
         collateral_value_update::CollateralValueUpdate,
@@ -147,6 +148,28 @@ fn execution_report_fields_match() {
         Some(m.aggressor_indicator.0),
         e.aggressor_indicator.map(|a| a.to_wire())
     );
+}
+
+#[test]
+fn funding_payment_report_fields_match() {
+    let (Plain::FundingPaymentReport(f), bytes) = full_sample(16) else {
+        unreachable!()
+    };
+    let (_, body) = header(&bytes);
+    let (m, rest) =
+        sbe::funding_payment_report::FundingPaymentReport::parse_prefix(body).expect("block");
+    assert!(rest.is_empty());
+    assert_eq!(m.funding_rpt_id.get(), f.funding_rpt_id);
+    assert_eq!(m.account.get(), f.account);
+    assert_eq!(m.transact_time.get(), f.transact_time);
+    assert_eq!(m.funding_time.get(), f.funding_time);
+    assert_eq!(m.position_qty.mantissa.get(), f.position_qty);
+    assert_eq!(m.mark_px.mantissa.get(), f.mark_px);
+    assert_eq!(m.funding_rate.mantissa.get(), f.funding_rate);
+    assert_eq!(m.funding_amount.mantissa.get(), f.funding_amount);
+    assert_eq!(m.security_id.get(), f.security_id);
+    assert_eq!(sbe::types::Rate9::EXPONENT, ours::RATE9_EXPONENT);
+    assert_eq!(sbe::types::SignedQty8::EXPONENT, ours::SIGNED_QTY8_EXPONENT);
 }
 
 #[test]

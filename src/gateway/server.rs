@@ -462,6 +462,8 @@ impl Gateway {
                 Reply::MassCancelReport(m) => self.send_to_session(session, m, now_ns),
                 Reply::AdminAck(m) => self.send_to_session(session, m, now_ns),
                 Reply::AdminReject(m) => self.send_to_session(session, m, now_ns),
+                Reply::Position(m) => self.send_to_session(session, m, now_ns),
+                Reply::FundingPayment(m) => self.send_to_session(session, m, now_ns),
             }
         }
     }

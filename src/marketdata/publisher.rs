@@ -1,6 +1,6 @@
-//! The publisher: engine events of each command → L2 view, and L2, L3, trade and status
-//! messages into incremental packets; `flush` releases them and drives the snapshot and
-//! instrument-definition loops.
+//! The publisher: engine events of each command → L2 view, and L2, L3, trade, status, index,
+//! mark and funding-rate messages into incremental packets; `flush` releases them and drives
+//! the snapshot and instrument-definition loops.
 //!
 //! Write-ahead: the runtime calls [`Publisher::publish_command`] only after the command's
 //! journal record exists, and [`Publisher::flush`] where it releases replies (after the
@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::codec::{
-    self as md, MDEntryTypeBook, MDIncrementalRefreshBook, MDIncrementalRefreshOrderBook,
-    MDIncrementalRefreshTrade, MDUpdateAction, MatchEventIndicator, SecurityStatus,
-    SecurityTradingStatus, HEADER_LEN,
+    self as md, Encode, FundingRate, IndexPrice, MDEntryTypeBook, MDIncrementalRefreshBook,
+    MDIncrementalRefreshOrderBook, MDIncrementalRefreshTrade, MDUpdateAction, MarkPrice,
+    MatchEventIndicator, SecurityStatus, SecurityTradingStatus, HEADER_LEN,
 };
 use super::error::MarketDataError;
 use super::l2::{L2View, LevelAction};
@@ -50,6 +50,12 @@ const BOOK_INDICATOR: usize = 46;
 const ORDER_INDICATOR: usize = 50;
 const TRADE_INDICATOR: usize = 49;
 const STATUS_INDICATOR: usize = 25;
+const INDEX_INDICATOR: usize = 34;
+const MARK_INDICATOR: usize = 32;
+const FUNDING_INDICATOR: usize = 48;
+
+/// Parts per billion (the feed's Rate9) in one part per million (the engine's rates).
+const PPB_PER_PPM: i64 = 1_000;
 
 /// The market-data publisher. Lives on the sequencer thread.
 pub struct Publisher {
@@ -241,6 +247,20 @@ impl Publisher {
                 }
             }
             Event::InstrumentStatus { instrument, halted } => self.status(instrument, halted),
+            // A stale index has no price worth publishing; the mark stops moving meanwhile.
+            Event::IndexPrice {
+                instrument,
+                price,
+                constituents,
+                valid: true,
+            } => self.index_price(instrument, price.0, constituents),
+            Event::MarkPrice { instrument, price } => self.mark_price(instrument, price.0),
+            Event::FundingRate {
+                instrument,
+                rate_ppm,
+                next_funding_ns,
+                settled_ns,
+            } => self.funding_rate(instrument, rate_ppm, next_funding_ns, settled_ns),
             _ => {}
         }
     }
@@ -387,6 +407,75 @@ impl Publisher {
         };
         let at = self.incremental.push(&message);
         self.indicator_at = Some(at + HEADER_LEN + STATUS_INDICATOR);
+    }
+
+    /// The next RptSeq of `instrument`, with its SecurityID and price units per tick.
+    fn next_rpt_seq(&mut self, instrument: InstrumentId) -> Option<(u32, i32, i64)> {
+        let inst = self.instruments.get_mut(instrument.0 as usize)?;
+        inst.rpt_seq += 1;
+        Some((inst.rpt_seq, inst.spec.security_id, inst.spec.tick_units))
+    }
+
+    /// Pushes an incremental message whose MatchEventIndicator is at `indicator` in its block.
+    fn push_incremental(&mut self, message: &impl Encode, indicator: usize) {
+        let at = self.incremental.push(message);
+        self.indicator_at = Some(at + HEADER_LEN + indicator);
+    }
+
+    fn index_price(&mut self, instrument: InstrumentId, price_ticks: i64, constituents: u8) {
+        let Some((rpt_seq, security_id, tick_units)) = self.next_rpt_seq(instrument) else {
+            return;
+        };
+        let message = IndexPrice {
+            transact_time: self.time_ns,
+            engine_seq: self.engine_seq,
+            security_id,
+            rpt_seq,
+            index_px: price_ticks * tick_units,
+            num_constituents: u16::from(constituents),
+            match_event_indicator: MatchEventIndicator::empty(),
+        };
+        self.push_incremental(&message, INDEX_INDICATOR);
+    }
+
+    fn mark_price(&mut self, instrument: InstrumentId, price_ticks: i64) {
+        let Some((rpt_seq, security_id, tick_units)) = self.next_rpt_seq(instrument) else {
+            return;
+        };
+        let message = MarkPrice {
+            transact_time: self.time_ns,
+            engine_seq: self.engine_seq,
+            security_id,
+            rpt_seq,
+            mark_px: price_ticks * tick_units,
+            match_event_indicator: MatchEventIndicator::empty(),
+        };
+        self.push_incremental(&message, MARK_INDICATOR);
+    }
+
+    /// The rate so far in the interval (`settled_ns` 0) or the rate settled at `settled_ns`.
+    fn funding_rate(
+        &mut self,
+        instrument: InstrumentId,
+        rate_ppm: i64,
+        next_funding_ns: u64,
+        settled_ns: u64,
+    ) {
+        let Some((rpt_seq, security_id, _)) = self.next_rpt_seq(instrument) else {
+            return;
+        };
+        let message = FundingRate {
+            transact_time: self.time_ns,
+            engine_seq: self.engine_seq,
+            security_id,
+            rpt_seq,
+            // Rates are capped far below the point where this could overflow.
+            funding_rate_value: rate_ppm.saturating_mul(PPB_PER_PPM),
+            next_funding_time: next_funding_ns,
+            settled_time: settled_ns,
+            match_event_indicator: MatchEventIndicator::empty(),
+        };
+        self.push_incremental(&message, FUNDING_INDICATOR);
     }
 
     /// Once per loop turn: releases the incremental packets built since the last flush, runs

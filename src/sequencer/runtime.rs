@@ -10,12 +10,12 @@ use super::core::Outcome;
 use super::record_kind::{RecordKind, FLAG_OPERATOR};
 use super::writer::{Sequencer, SequencerError};
 use crate::engine::event::VecSink;
-use crate::engine::{AccountId, Asset, Engine};
+use crate::engine::AccountId;
 use crate::gateway::{Gateway, SessionIndex};
 use crate::marketdata::Publisher;
 use crate::protocol::codec::{self as wire, Encode};
-use crate::protocol::mapping::outbound::replies;
-use crate::protocol::mapping::{Query, ReplyContext};
+use crate::protocol::mapping::reports::{self, ReportIds};
+use crate::protocol::mapping::{command_replies, Query, ReplyContext};
 
 /// How the loop waits when there is nothing to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,11 +195,9 @@ impl Runtime {
         }
         let engine = self.sequencer.engine();
         let gateway = &mut self.gateway;
-        for event in &self.sink.events {
-            replies(event, engine, &mut ctx, |account, reply| {
-                gateway.send_to_account(account, &reply, time_ns);
-            });
-        }
+        command_replies(&self.sink.events, engine, &mut ctx, |account, reply| {
+            gateway.send_to_account(account, &reply, time_ns);
+        });
     }
 
     /// In sync mode, waits until everything journaled is durable; then writes the replies.
@@ -220,32 +218,27 @@ impl Runtime {
         Ok(())
     }
 
-    /// Answers a read-only query from the current state (not journaled: it changes nothing).
+    /// Answers a read-only query from the current state (not journaled: it changes nothing):
+    /// a CollateralReport, or one PositionReport per perpetual (flat ones included).
     fn answer(&mut self, query: Query, request_id: u64, session: SessionIndex, account: AccountId) {
         let now = wall_ns();
+        let engine = self.sequencer.engine();
         match query {
             Query::Collateral { .. } => {
-                let report = collateral_report(self.sequencer.engine(), account, request_id, now);
+                let report = reports::collateral_report(engine, account, request_id, now);
                 self.gateway.send_to_session(session, &report, now);
             }
             Query::Positions { .. } => {
-                // Perpetual positions arrive with the perpetual engine: every account is flat.
-                let engine = self.sequencer.engine();
-                let perps: Vec<i32> = (0..engine.instrument_count())
-                    .filter_map(|i| engine.instrument(crate::engine::InstrumentId(i as u16)))
-                    .filter(|i| i.spec.kind == crate::engine::InstrumentKind::Perpetual)
-                    .map(|i| i.spec.security_id)
-                    .collect();
-                for (n, security_id) in perps.iter().enumerate() {
-                    let report = wire::PositionReport {
-                        pos_maint_rpt_id: request_id.wrapping_mul(16).wrapping_add(n as u64),
-                        pos_req_id: Some(request_id),
-                        account: account.0 as u64,
-                        transact_time: now,
-                        security_id: *security_id,
-                        tot_num_reports: perps.len() as u16,
-                        ..Default::default()
+                let perps = engine.perp_instruments();
+                for (n, &instrument) in perps.iter().enumerate() {
+                    let ids = ReportIds {
+                        report_id: request_id.wrapping_mul(16).wrapping_add(n as u64),
+                        request_id: Some(request_id),
+                        total: perps.len() as u16,
                     };
+                    let position = reports::current_position(engine, account, instrument);
+                    let report =
+                        reports::position_report(engine, account, instrument, &position, ids, now);
                     self.gateway.send_to_session(session, &report, now);
                 }
             }
@@ -286,58 +279,6 @@ fn request_id(message: &[u8]) -> u64 {
         Ok(wire::Inbound::CollateralInquiry(v)) => v.to_plain().coll_inquiry_id,
         _ => 0,
     }
-}
-
-/// Balances per asset. Until the margin engine lands, virtual assets are valued at the spot
-/// reference price without haircut, and margins and loans are zero.
-fn collateral_report(
-    engine: &Engine,
-    account: AccountId,
-    request_id: u64,
-    now: u64,
-) -> wire::CollateralReport {
-    let mut report = wire::CollateralReport {
-        coll_rpt_id: request_id,
-        coll_inquiry_id: Some(request_id),
-        account: account.0 as u64,
-        transact_time: now,
-        ..Default::default()
-    };
-    let Some(state) = engine.account(account) else {
-        return report;
-    };
-    let mut total: i128 = 0;
-    for asset in Asset::ALL {
-        let balance = state.balance(asset);
-        let value = value_usd(engine, asset, balance.total().0);
-        total += value as i128;
-        let entry = wire::CollateralAmountsEntry {
-            balance: balance.total().0,
-            held_amount: balance.held.0,
-            collateral_value: value,
-            currency: match asset {
-                Asset::Usd => wire::Asset::Usd,
-                Asset::Btc => wire::Asset::Btc,
-                Asset::Eth => wire::Asset::Eth,
-            },
-        };
-        let _ = report.no_collateral_amounts.push(entry);
-    }
-    report.total_net_value = i64::try_from(total).unwrap_or(i64::MAX);
-    report
-}
-
-fn value_usd(engine: &Engine, asset: Asset, units: i64) -> i64 {
-    if asset == Asset::Usd {
-        return units;
-    }
-    let spot = (0..engine.instrument_count())
-        .filter_map(|i| engine.instrument(crate::engine::InstrumentId(i as u16)))
-        .find(|i| i.spec.kind == crate::engine::InstrumentKind::Spot && i.spec.base == asset);
-    spot.map_or(0, |inst| {
-        let price_units = inst.spec.ticks_to_price(inst.reference) as i128;
-        i64::try_from(units as i128 * price_units / 100_000_000).unwrap_or(i64::MAX)
-    })
 }
 
 /// The gateway sessions of the configured accounts: name, key, account, rights and

@@ -239,3 +239,36 @@ pub fn limit_order(cl_ord_id: u64, side: wire::Side, qty: i64, price: i64) -> wi
 
 /// 1e8: one whole unit on the wire.
 pub const UNIT: i64 = 100_000_000;
+
+/// A GTC limit order on BTC-USD-PERP (SecurityID 3): `qty` and `price` as in `limit_order`.
+pub fn perp_order(cl_ord_id: u64, side: wire::Side, qty: i64, price: i64) -> wire::NewOrderSingle {
+    wire::NewOrderSingle {
+        security_id: 3,
+        ..limit_order(cl_ord_id, side, qty, price)
+    }
+}
+
+/// An operator's IndexConstituents for `security_id`: source `i + 1` quotes `prices[i]` (wire
+/// decimals), observed at `time_ns`.
+pub fn index_constituents(
+    admin_req_id: u64,
+    security_id: i32,
+    prices: &[i64],
+    time_ns: u64,
+) -> wire::IndexConstituents {
+    let mut constituents = wire::GroupVec::new();
+    for (i, price) in prices.iter().enumerate() {
+        let entry = wire::ConstituentsEntry {
+            constituent_px: *price,
+            constituent_time: time_ns,
+            constituent_source_id: i as u16 + 1,
+        };
+        constituents.push(entry).expect("at most 16 constituents");
+    }
+    wire::IndexConstituents {
+        admin_req_id,
+        transact_time: time_ns,
+        security_id,
+        no_constituents: constituents,
+    }
+}

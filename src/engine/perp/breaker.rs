@@ -74,7 +74,9 @@ impl Breaker {
             .slots
             .iter()
             .filter(|s| s.number >= oldest && s.number != 0)
-            .fold((i64::MAX, i64::MIN), |(lo, hi), s| (lo.min(s.low.0), hi.max(s.high.0)));
+            .fold((i64::MAX, i64::MIN), |(lo, hi), s| {
+                (lo.min(s.low.0), hi.max(s.high.0))
+            });
         let tripped = (high - low) as i128 * PPM as i128 > low as i128 * move_ppm as i128;
         if tripped {
             self.halted_until_ns = now + halt_ns;

@@ -1,16 +1,20 @@
 //! Engine events → SBE replies for the sessions of the accounts concerned.
 //!
-//! A fill yields two execution reports (maker and taker); `Rested` yields none (it is for market
-//! data). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs are
-//! `seq << 20 | n` for the n-th report of the command stamped `seq`: unique and reproducible
-//! on replay.
+//! A fill yields two execution reports (maker and taker) and, on a perpetual, an unsolicited
+//! PositionReport for each side; a funding settlement yields a FundingPaymentReport per
+//! position; `Rested`, index, mark and funding-rate events yield none (they are for market
+//! data). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
+//! PosMaintRptIDs and FundingRptIDs are `seq << 20 | n` for the n-th report of the command
+//! stamped `seq`: unique and reproducible on replay.
 
 use crate::engine::command::OrderRef;
 use crate::engine::event::{CancelReason, Event, Fill};
 use crate::engine::order::{Side, TimeInForce};
+use crate::engine::perp::Position;
 use crate::engine::state::Engine;
 use crate::engine::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots};
 use crate::protocol::codec as wire;
+use crate::protocol::mapping::reports::{self, Payment, ReportIds};
 
 /// One message for the sessions of one account (or, for admin replies, the requester).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +24,8 @@ pub enum Reply {
     MassCancelReport(wire::OrderMassCancelReport),
     AdminAck(wire::AdminAck),
     AdminReject(wire::AdminReject),
+    Position(wire::PositionReport),
+    FundingPayment(wire::FundingPaymentReport),
 }
 
 /// What the translation of one command's events needs beyond the events.
@@ -33,7 +39,7 @@ pub struct ReplyContext {
     /// AdminReqID and template id of an admin request, echoed in its ack or reject.
     pub admin_req_id: u64,
     pub admin_template_id: u16,
-    /// Reports produced so far for this command.
+    /// Reports produced so far for this command (execution, position and funding reports).
     pub reports: u32,
 }
 
@@ -49,15 +55,30 @@ impl ReplyContext {
         }
     }
 
-    fn next_exec_id(&mut self) -> u64 {
+    fn next_report_id(&mut self) -> u64 {
         self.reports += 1;
         (self.seq << 20) | (self.reports as u64 & 0xF_FFFF)
     }
 }
 
-/// Calls `deliver(account, reply)` for each reply `event` implies.
+/// Calls `deliver(account, reply)` for each reply the events of one command imply, in event
+/// order.
+pub fn command_replies(
+    events: &[Event],
+    engine: &Engine,
+    ctx: &mut ReplyContext,
+    mut deliver: impl FnMut(AccountId, Reply),
+) {
+    for (i, event) in events.iter().enumerate() {
+        replies(event, &events[i + 1..], engine, ctx, &mut deliver);
+    }
+}
+
+/// Calls `deliver(account, reply)` for each reply `event` implies; `later` are the events of
+/// the same command after it (a funding payment's settlement time is reported after it).
 pub fn replies(
     event: &Event,
+    later: &[Event],
     engine: &Engine,
     ctx: &mut ReplyContext,
     mut deliver: impl FnMut(AccountId, Reply),
@@ -178,7 +199,7 @@ pub fn replies(
         } => {
             let report = wire::ExecutionReport {
                 cl_ord_id,
-                exec_id: ctx.next_exec_id(),
+                exec_id: ctx.next_report_id(),
                 transact_time: ctx.time_ns,
                 security_id: security(instrument),
                 ord_rej_reason: Some(reason.code()),
@@ -270,15 +291,74 @@ pub fn replies(
             };
             deliver(ctx.requester, Reply::AdminReject(reject));
         }
+        Event::PositionChanged {
+            account,
+            instrument,
+            qty,
+            cost,
+            realised,
+        } => {
+            let position = Position {
+                qty,
+                cost,
+                realised,
+                ..Position::default()
+            };
+            let ids = ReportIds {
+                report_id: ctx.next_report_id(),
+                request_id: None,
+                total: 1,
+            };
+            let report =
+                reports::position_report(engine, account, instrument, &position, ids, ctx.time_ns);
+            deliver(account, Reply::Position(report));
+        }
+        Event::FundingPayment {
+            account,
+            instrument,
+            qty,
+            mark,
+            rate_ppm,
+            amount,
+        } => {
+            let payment = Payment {
+                account,
+                instrument,
+                qty,
+                mark,
+                rate_ppm,
+                amount,
+            };
+            deliver(account, funding_reply(&payment, later, engine, ctx));
+        }
         Event::Rested { .. }
         | Event::MarkPrice { .. }
         | Event::FundingRate { .. }
-        | Event::FundingPayment { .. }
-        | Event::PositionChanged { .. }
         | Event::Liquidation { .. }
         | Event::LiquidationFee { .. }
         | Event::AutoDeleveraged { .. } => {}
     }
+}
+
+/// The FundingPaymentReport of one payment; its settlement time comes from the settled
+/// `FundingRate` among the command's `later` events (the command's own time if, against the
+/// engine's contract, there is none).
+fn funding_reply(
+    payment: &Payment,
+    later: &[Event],
+    engine: &Engine,
+    ctx: &mut ReplyContext,
+) -> Reply {
+    let settled_ns = reports::settlement_time(later, payment.instrument);
+    debug_assert!(
+        settled_ns.is_some(),
+        "a settled FundingRate follows every payment"
+    );
+    let report_id = ctx.next_report_id();
+    let settled_ns = settled_ns.unwrap_or(ctx.time_ns);
+    let report =
+        reports::funding_payment_report(engine, payment, report_id, settled_ns, ctx.time_ns);
+    Reply::FundingPayment(report)
 }
 
 /// An order's state after an event, as execution reports describe it.
@@ -309,7 +389,7 @@ impl OrderState {
         wire::ExecutionReport {
             order_id: self.order.0,
             cl_ord_id: self.cl_ord_id,
-            exec_id: ctx.next_exec_id(),
+            exec_id: ctx.next_report_id(),
             price: (!self.market).then(|| spec.map_or(0, |s| s.ticks_to_price(self.price))),
             order_qty: qty(self.open + self.filled),
             leaves_qty: qty(self.open),
@@ -403,5 +483,147 @@ fn wire_tif(tif: TimeInForce) -> wire::TimeInForce {
         TimeInForce::Ioc => wire::TimeInForce::ImmediateOrCancel,
         TimeInForce::Fok => wire::TimeInForce::FillOrKill,
         TimeInForce::Gtd => wire::TimeInForce::GoodTillDate,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::Event;
+    use crate::engine::types::Units;
+    use crate::protocol::mapping::reports::fixture::{Fixture, BTC_LOTS, BTC_PERP, MM1, MM2, USD};
+
+    fn replies_of(events: &[Event], engine: &Engine) -> Vec<(AccountId, Reply)> {
+        let mut ctx = ReplyContext::new(7, 1_000, AccountId(0));
+        let mut out = Vec::new();
+        command_replies(events, engine, &mut ctx, |account, reply| {
+            out.push((account, reply));
+        });
+        out
+    }
+
+    #[test]
+    fn a_perp_fill_gives_each_side_an_unsolicited_position_report() {
+        let mut f = Fixture::new();
+        f.index(BTC_PERP, [100_000 * USD; 3]);
+        f.limit(MM2, BTC_PERP, Side::Sell, 1_000_000, BTC_LOTS);
+        let events = f.limit(MM1, BTC_PERP, Side::Buy, 1_000_000, BTC_LOTS);
+        let replies = replies_of(&events, &f.engine);
+        let positions: Vec<(AccountId, wire::PositionReport)> = replies
+            .iter()
+            .filter_map(|(account, reply)| match reply {
+                Reply::Position(report) => Some((*account, *report)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(positions.len(), 2, "{replies:?}");
+        let long = positions.iter().find(|(a, _)| *a == MM1).expect("buyer").1;
+        let short = positions.iter().find(|(a, _)| *a == MM2).expect("seller").1;
+        assert_eq!((long.long_qty, short.short_qty), (USD, USD));
+        assert_eq!((long.pos_req_id, long.tot_num_reports), (None, 1));
+        assert_eq!(long.entry_px, Some(100_000 * USD));
+        // Report ids continue the command's ExecID sequence: all distinct.
+        let mut ids: Vec<u64> = replies
+            .iter()
+            .map(|(_, reply)| match reply {
+                Reply::Execution(r) => r.exec_id,
+                Reply::Position(r) => r.pos_maint_rpt_id,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), replies.len());
+    }
+
+    #[test]
+    fn funding_payments_take_the_settlement_time_reported_after_them() {
+        let f = Fixture::new();
+        let payment = |account, qty, amount| Event::FundingPayment {
+            account,
+            instrument: BTC_PERP,
+            qty,
+            mark: PriceTicks(1_000_000),
+            rate_ppm: 100,
+            amount: Units(amount),
+        };
+        let settled = |settled_ns| Event::FundingRate {
+            instrument: BTC_PERP,
+            rate_ppm: 100,
+            next_funding_ns: settled_ns + 10,
+            settled_ns,
+        };
+        // Catch-up after downtime: two settlements in one command.
+        let events = [
+            payment(MM1, BTC_LOTS, -10 * USD),
+            payment(MM2, -BTC_LOTS, 10 * USD),
+            settled(100),
+            payment(MM1, BTC_LOTS, -10 * USD),
+            settled(110),
+        ];
+        let replies = replies_of(&events, &f.engine);
+        let funding: Vec<(AccountId, u64, i64)> = replies
+            .iter()
+            .map(|(account, reply)| match reply {
+                Reply::FundingPayment(r) => (*account, r.funding_time, r.funding_amount),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            funding,
+            [
+                (MM1, 100, -10 * USD),
+                (MM2, 100, 10 * USD),
+                (MM1, 110, -10 * USD)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_funding_settlement_reports_each_holder_its_payment() {
+        let mut f = Fixture::one_btc_traded();
+        let settle_ns = f.engine.perp(BTC_PERP).unwrap().funding.next_settle_ns;
+        // An index fresh at the settlement, then the first command at it.
+        f.time_ns = settle_ns - 5_000_000_000;
+        f.index(BTC_PERP, [100_000 * USD; 3]);
+        f.time_ns = settle_ns - 1_000_000;
+        let events = f.apply(&crate::engine::Command::Tick);
+        let replies = replies_of(&events, &f.engine);
+        let reports: Vec<(AccountId, wire::FundingPaymentReport)> = replies
+            .iter()
+            .filter_map(|(account, reply)| match reply {
+                Reply::FundingPayment(r) => Some((*account, *r)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reports.len(), 2, "{events:?}");
+        let long = reports
+            .iter()
+            .find(|(a, _)| *a == MM1)
+            .expect("MM1 holds")
+            .1;
+        let short = reports
+            .iter()
+            .find(|(a, _)| *a == MM2)
+            .expect("MM2 holds")
+            .1;
+        assert_eq!(
+            (long.funding_time, short.funding_time),
+            (settle_ns, settle_ns)
+        );
+        assert_eq!((long.position_qty, short.position_qty), (USD, -USD));
+        // No book: zero premium, so the rate is the 0.01% interest; longs pay shorts.
+        assert_eq!(long.funding_rate, 100_000);
+        assert!(long.funding_amount < 0, "{long:?}");
+        assert_eq!(short.funding_amount, -long.funding_amount);
+        let mark = f.engine.perp(BTC_PERP).unwrap().mark.price;
+        let mark_px = f
+            .engine
+            .instrument(BTC_PERP)
+            .unwrap()
+            .spec
+            .ticks_to_price(mark);
+        assert_eq!(long.mark_px, mark_px);
+        assert_eq!(long.funding_amount, -mark_px / 10_000);
     }
 }

@@ -125,9 +125,25 @@ pub fn from_mantissa(mantissa: i64) -> String {
     Decimal::new(mantissa, WIRE_SCALE).normalize().to_string()
 }
 
+/// Decimal places of a funding rate on the wire (exponent −9, parts per billion).
+pub const RATE_SCALE: u32 = 9;
+
+/// Renders a rate mantissa (exponent −9) as the shortest exact decimal text
+/// (`100000` → `"0.0001"`).
+pub fn from_rate_mantissa(mantissa: i64) -> String {
+    Decimal::new(mantissa, RATE_SCALE).normalize().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_render_with_nine_places() {
+        assert_eq!(from_rate_mantissa(100_000), "0.0001");
+        assert_eq!(from_rate_mantissa(-7_500_000), "-0.0075");
+        assert_eq!(from_rate_mantissa(0), "0");
+    }
 
     #[test]
     fn cent_is_one_million_units() {

@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use exchange::protocol::codec::{
-    CollateralReport, ExecutionReport, OrderCancelReject, OrderMassCancelReport, PositionReport,
-    VarData, VAR_DATA_MAX,
+    CollateralReport, ExecutionReport, FundingPaymentReport, OrderCancelReject,
+    OrderMassCancelReport, PositionReport, VarData, VAR_DATA_MAX,
 };
 use exchange::protocol::Plain;
 
 use super::connection::Received;
-use super::decimal::from_mantissa;
+use super::decimal::{from_mantissa, from_rate_mantissa};
 use super::reference::Reference;
 
 /// One rendered field value.
@@ -20,6 +20,8 @@ pub enum Value {
     Int(i128),
     /// A wire decimal mantissa (exponent −8), rendered as a string.
     Decimal(i64),
+    /// A rate mantissa (exponent −9, the funding rate), rendered as a string.
+    Rate(i64),
     /// Text (enum names, free text).
     Text(String),
 }
@@ -50,6 +52,7 @@ impl Rendered {
                     let _ = write!(out, "{n}");
                 }
                 Value::Decimal(m) => out.push_str(&json_string(&from_mantissa(*m))),
+                Value::Rate(m) => out.push_str(&json_string(&from_rate_mantissa(*m))),
                 Value::Text(t) => out.push_str(&json_string(t)),
             }
         }
@@ -64,6 +67,7 @@ impl Rendered {
             let _ = match value {
                 Value::Int(n) => write!(out, " {key}={n}"),
                 Value::Decimal(m) => write!(out, " {key}={}", from_mantissa(*m)),
+                Value::Rate(m) => write!(out, " {key}={}", from_rate_mantissa(*m)),
                 Value::Text(t) if t.contains(' ') => write!(out, " {key}={t:?}"),
                 Value::Text(t) => write!(out, " {key}={t}"),
             };
@@ -103,6 +107,7 @@ pub fn message_name(message: &Plain) -> &'static str {
         Plain::BusinessMessageReject(_) => "BusinessMessageReject",
         Plain::PositionReport(_) => "PositionReport",
         Plain::CollateralReport(_) => "CollateralReport",
+        Plain::FundingPaymentReport(_) => "FundingPaymentReport",
         Plain::AccountSetup(_) => "AccountSetup",
         Plain::FundsTransfer(_) => "FundsTransfer",
         Plain::CollateralValueUpdate(_) => "CollateralValueUpdate",
@@ -133,6 +138,10 @@ impl Fields<'_> {
     }
     fn dec(&mut self, key: &'static str, mantissa: i64) -> &mut Self {
         self.items.push((key, Value::Decimal(mantissa)));
+        self
+    }
+    fn rate(&mut self, key: &'static str, mantissa: i64) -> &mut Self {
+        self.items.push((key, Value::Rate(mantissa)));
         self
     }
     fn opt_dec(&mut self, key: &'static str, mantissa: Option<i64>) -> &mut Self {
@@ -256,6 +265,7 @@ fn application_fields(message: &Plain, f: &mut Fields<'_>) {
         }
         Plain::PositionReport(m) => position_report(m, f),
         Plain::CollateralReport(m) => collateral_report(m, f),
+        Plain::FundingPaymentReport(m) => funding_payment_report(m, f),
         Plain::AdminAck(m) => {
             f.int("AdminReqID", m.admin_req_id)
                 .int("TransactTime", m.transact_time)
@@ -335,6 +345,18 @@ fn position_report(m: &PositionReport, f: &mut Fields<'_>) {
         .int("TransactTime", m.transact_time);
 }
 
+fn funding_payment_report(m: &FundingPaymentReport, f: &mut Fields<'_>) {
+    f.int("FundingRptID", m.funding_rpt_id)
+        .int("Account", m.account)
+        .security(m.security_id)
+        .dec("PositionQty", m.position_qty)
+        .dec("MarkPx", m.mark_px)
+        .rate("FundingRate", m.funding_rate)
+        .dec("FundingAmount", m.funding_amount)
+        .int("FundingTime", m.funding_time)
+        .int("TransactTime", m.transact_time);
+}
+
 fn collateral_report(m: &CollateralReport, f: &mut Fields<'_>) {
     f.int("CollRptID", m.coll_rpt_id)
         .opt_int("CollInquiryID", m.coll_inquiry_id)
@@ -404,6 +426,33 @@ mod tests {
             v.get("LastPx").is_none(),
             "absent optional fields are left out"
         );
+    }
+
+    #[test]
+    fn funding_payment_json_has_signed_quantity_and_nine_place_rate() {
+        let received = Received {
+            seq_no: Some(9),
+            message: Plain::FundingPaymentReport(FundingPaymentReport {
+                funding_rpt_id: 5,
+                account: 2,
+                position_qty: -150_000_000,
+                mark_px: 10_000_000_000_000,
+                funding_rate: 100_000,
+                funding_amount: 1_500_000_000,
+                funding_time: 28_800_000_000_000,
+                transact_time: 28_800_000_000_001,
+                security_id: 3,
+            }),
+        };
+        let json = render(&received, &Reference::from_default_config()).to_json();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(v["msg"], "FundingPaymentReport");
+        assert_eq!(v["Symbol"], "BTC-USD-PERP");
+        assert_eq!(v["PositionQty"], "-1.5");
+        assert_eq!(v["MarkPx"], "100000");
+        assert_eq!(v["FundingRate"], "0.0001");
+        assert_eq!(v["FundingAmount"], "15");
+        assert_eq!(v["FundingTime"], 28_800_000_000_000u64);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Books the feed rebuilds: L2 by price level and L3 by order, per instrument, in wire units
-//! (decimal mantissas, exponent -8).
+//! (decimal mantissas, exponent -8), and a perpetual's index, mark and funding rate.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -107,6 +107,33 @@ pub struct LastTrade {
     pub aggressor_buy: bool,
 }
 
+/// A funding rate from the feed: the running estimate of the interval, or a settled rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FundingQuote {
+    /// Rate mantissa, exponent -9 (parts per billion); positive: longs pay shorts.
+    pub rate_ppb: i64,
+    pub next_funding_ns: u64,
+    /// When the rate was settled; 0 for a running estimate.
+    pub settled_ns: u64,
+}
+
+/// A perpetual's prices as the incremental channel last reported them. Snapshots do not carry
+/// them: after a sync they are unknown until the next message of each kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerpPrices {
+    /// Last valid index and the number of constituents it used.
+    pub index: Option<(i64, u16)>,
+    pub mark_px: Option<i64>,
+    pub funding: Option<FundingQuote>,
+}
+
+impl PerpPrices {
+    /// Whether the feed has seen any perpetual price for the instrument.
+    pub fn is_known(&self) -> bool {
+        self.index.is_some() || self.mark_px.is_some() || self.funding.is_some()
+    }
+}
+
 /// Everything the feed knows of one instrument.
 #[derive(Clone, Debug, Default)]
 pub struct InstrumentBook {
@@ -117,6 +144,8 @@ pub struct InstrumentBook {
     pub halted: bool,
     pub last_trade: Option<LastTrade>,
     pub trades: u64,
+    /// Index, mark and funding of a perpetual (nothing for spot instruments).
+    pub perp: PerpPrices,
     /// Incremental packets up to this one are already in the book (from its snapshot).
     pub synced_at: Option<u32>,
 }

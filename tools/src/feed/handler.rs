@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use exchange::marketdata::codec::{Inbound, MatchEventIndicator, SnapshotFullRefreshView};
 use exchange::marketdata::{messages, PacketHeader};
 
-use super::book::{BookOrder, InstrumentBook, L2Book, L3Book, LastTrade, LevelQty};
+use super::book::{BookOrder, FundingQuote, InstrumentBook, L2Book, L3Book, LastTrade, LevelQty};
 
 /// Counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -239,6 +239,38 @@ impl FeedHandler {
                         == exchange::marketdata::codec::SecurityTradingStatus::TradingHalt;
                 }
             }
+            _ => self.apply_perp_message(seq, message),
+        }
+    }
+
+    /// Index, mark and funding-rate messages of perpetuals.
+    fn apply_perp_message(&mut self, seq: u32, message: &Inbound<'_>) {
+        match message {
+            Inbound::IndexPrice(v) => {
+                let m = v.to_plain();
+                self.note_event(m.engine_seq, m.match_event_indicator);
+                if let Some(book) = self.book_for(seq, m.security_id) {
+                    book.perp.index = Some((m.index_px, m.num_constituents));
+                }
+            }
+            Inbound::MarkPrice(v) => {
+                let m = v.to_plain();
+                self.note_event(m.engine_seq, m.match_event_indicator);
+                if let Some(book) = self.book_for(seq, m.security_id) {
+                    book.perp.mark_px = Some(m.mark_px);
+                }
+            }
+            Inbound::FundingRate(v) => {
+                let m = v.to_plain();
+                self.note_event(m.engine_seq, m.match_event_indicator);
+                if let Some(book) = self.book_for(seq, m.security_id) {
+                    book.perp.funding = Some(FundingQuote {
+                        rate_ppb: m.funding_rate_value,
+                        next_funding_ns: m.next_funding_time,
+                        settled_ns: m.settled_time,
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -345,6 +377,7 @@ impl FeedHandler {
             halted: snapshot.halted,
             last_trade: book.last_trade,
             trades: book.trades,
+            perp: book.perp,
             synced_at: Some(n),
         };
         self.stats.snapshots_applied += 1;

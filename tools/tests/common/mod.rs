@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use exchange::config::{Config, MarketDataConfig};
+use exchange::engine::perp::{Constituent, IndexUpdate};
 use exchange::engine::{
     AccountId, Amend, Cancel, Command, Engine, EngineLimits, Event, InstrumentId, NewOrder,
     OrdType, OrderId, OrderRef, PriceTicks, QtyLots, Side, StpMode, TimeInForce, VecSink,
@@ -206,6 +207,30 @@ impl Sim {
 
     pub fn flush(&mut self) {
         self.publisher.flush(&self.engine);
+    }
+
+    /// Publishes an operator index for `instrument` from three sources observed now (wire
+    /// prices), like an IndexConstituents message through the sequencer.
+    pub fn publish_index(&mut self, instrument: InstrumentId, prices: [i64; 3]) {
+        self.seq += 1;
+        self.time_ns += 1_000;
+        self.sink.events.clear();
+        let now = self.time_ns;
+        let constituents: [Constituent; 3] = std::array::from_fn(|i| Constituent {
+            source_id: i as u16 + 1,
+            price: prices[i],
+            time_ns: now,
+        });
+        let update = IndexUpdate {
+            account: AccountId(5),
+            instrument,
+            published_ns: now,
+            constituents: &constituents,
+        };
+        self.engine
+            .apply_index(self.seq, self.time_ns, &update, &mut self.sink);
+        self.publisher
+            .publish_command(self.seq, self.time_ns, &self.sink.events);
     }
 }
 

@@ -1,0 +1,15 @@
+//! Perpetual and account reports built from engine state: PositionReport, FundingPaymentReport
+//! and CollateralReport. The unsolicited reports that follow engine events (`outbound`) and the
+//! answers to RequestForPositions and CollateralInquiry (`sequencer::runtime`) share these
+//! builders, so a position or a balance reads the same whichever way it reaches the client.
+
+pub mod collateral;
+pub mod funding;
+pub mod position;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+pub use collateral::collateral_report;
+pub use funding::{funding_payment_report, settlement_time, Payment};
+pub use position::{current_position, entry_price_units, position_report, ReportIds};
