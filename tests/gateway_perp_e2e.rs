@@ -169,3 +169,42 @@ fn perp_order_rejected_for_retail_account() {
         "a refused order moves no position"
     );
 }
+
+/// The circuit breaker over the wire: the operator's index jumps 12%, the mark follows
+/// (mean of c1 and c2 before any trade), the instrument halts, and a market maker's new
+/// perpetual order is rejected with OrdRejReason 210 while its resting order stays.
+#[test]
+fn perp_orders_are_rejected_while_the_circuit_breaker_halts_the_instrument() {
+    let server = TestServer::start("perp-breaker", Durability::None);
+    publish_index(&server);
+    let mut mm1 = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
+    mm1.send(&perp_order(1, wire::Side::Buy, UNIT, PRICE - 1_000 * UNIT));
+    mm1.wait_for("resting bid", is_report(1, wire::ExecType::New));
+
+    let mut admin = WireClient::logon(server.addr, "ADMIN", "admin-demo-key");
+    let jumped = PRICE + 12_000 * UNIT;
+    admin.send(&index_constituents(32, BTC_PERP, &[jumped; 3], now_ns()));
+    admin.wait_for(
+        "index ack",
+        |m| matches!(m, Plain::AdminAck(a) if a.admin_req_id == 32),
+    );
+
+    mm1.send(&perp_order(2, wire::Side::Buy, UNIT, jumped));
+    let reject = mm1.wait_for("breaker reject", is_report(2, wire::ExecType::Rejected));
+    let Plain::ExecutionReport(report) = reject else {
+        unreachable!()
+    };
+    assert_eq!(report.ord_rej_reason, Some(210), "{report:?}");
+    // The resting bid was not touched: cancelling it still works.
+    mm1.send(&wire::OrderCancelRequest {
+        cl_ord_id: 3,
+        orig_cl_ord_id: 1,
+        order_id: None,
+        security_id: BTC_PERP,
+        side: wire::Side::Buy,
+    });
+    mm1.wait_for(
+        "cancel of the resting bid",
+        is_report(3, wire::ExecType::Canceled),
+    );
+}
