@@ -205,6 +205,6 @@ fn perp_orders_are_rejected_while_the_circuit_breaker_halts_the_instrument() {
     });
     mm1.wait_for(
         "cancel of the resting bid",
-        is_report(3, wire::ExecType::Canceled),
+        is_report(1, wire::ExecType::Canceled),
     );
 }
