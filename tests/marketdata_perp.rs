@@ -177,3 +177,48 @@ fn ends_event(message: &Plain) -> bool {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// A liquidation goes out as anonymous Liquidation messages: the insurance fund's takeover of
+/// a long that the (empty) book could not absorb, with its price and size and no account.
+#[test]
+fn a_liquidation_is_published_without_the_account() {
+    use exchange::engine::{Asset, Side, Units};
+    use exchange::marketdata::codec::LiquidationStage;
+    let mut h = Harness::new();
+    h.publish_index(BTC_PERP, [100_000, 100_000, 100_000]);
+    let trader = h.add_trader(9, &[(Asset::Usd, Units(3_000 * USD))]);
+    h.place(common::perp_limit(
+        common::MM2,
+        Side::Sell,
+        1_000_000,
+        100_000,
+        1,
+    ));
+    h.place(common::perp_limit(trader, Side::Buy, 1_000_000, 100_000, 2));
+    let (receiver, mut publisher) = publisher(&h);
+    let events = h.publish_index(BTC_PERP, [97_000, 97_000, 97_000]);
+    publisher.publish_command(h.seq, h.time_ns, &events);
+    publisher.flush(&h.engine);
+    let got = received(&receiver);
+    let liquidations: Vec<_> = got
+        .iter()
+        .filter_map(|m| match m {
+            Plain::Liquidation(l) => Some(*l),
+            _ => None,
+        })
+        .collect();
+    let [fund] = liquidations.as_slice() else {
+        panic!("expected one liquidation step, got {got:#?}");
+    };
+    // Equity 2 950 − 3 000 = −50 at 97 000: bp = 97 050, the fund takes 1 BTC there.
+    assert_eq!(fund.liquidation_stage, LiquidationStage::InsuranceFund);
+    assert_eq!(fund.md_entry_px, 97_050 * USD);
+    assert_eq!(fund.md_entry_size, USD);
+    assert_eq!(fund.liquidation_id, h.seq * 1_000 + 1);
+    // The liquidation is the command's last message: it ends the event.
+    assert!(
+        matches!(got.last(), Some(Plain::Liquidation(_))),
+        "{got:#?}"
+    );
+    assert!(fund.match_event_indicator.end_of_event());
+}

@@ -22,7 +22,7 @@ use super::sender::{ChannelOut, SendStats, Sender};
 use super::snapshot::{self, LoopState};
 use super::socket::{self, Destinations};
 use crate::config::MarketDataConfig;
-use crate::engine::event::Fill;
+use crate::engine::event::{Fill, LiquidationStage};
 use crate::engine::{Engine, Event, InstrumentId, InstrumentSpec, Side};
 
 /// What the publisher knows of one instrument.
@@ -53,6 +53,7 @@ const STATUS_INDICATOR: usize = 25;
 const INDEX_INDICATOR: usize = 34;
 const MARK_INDICATOR: usize = 32;
 const FUNDING_INDICATOR: usize = 48;
+const LIQUIDATION_INDICATOR: usize = 50;
 
 /// Parts per billion (the feed's Rate9) in one part per million (the engine's rates).
 const PPB_PER_PPM: i64 = 1_000;
@@ -68,6 +69,8 @@ pub struct Publisher {
     time_ns: u64,
     /// Where the MatchEventIndicator of the command's last message is, in the open packet.
     indicator_at: Option<usize>,
+    /// Liquidation steps published in the current command (for LiquidationID).
+    liquidation_steps: u64,
     snapshot_loop: LoopState,
     definition_loop: LoopState,
     snapshot_chunk_levels: usize,
@@ -148,6 +151,7 @@ impl Publisher {
             engine_seq: 0,
             time_ns: 0,
             indicator_at: None,
+            liquidation_steps: 0,
             snapshot_loop: LoopState::new(Duration::from_millis(config.snapshot_interval_ms)),
             definition_loop: LoopState::new(Duration::from_millis(config.definition_interval_ms)),
             snapshot_chunk_levels: snapshot::chunk_levels(bytes),
@@ -169,6 +173,7 @@ impl Publisher {
     #[inline]
     pub fn begin_command(&mut self, engine_seq: u64, time_ns: u64) {
         self.engine_seq = engine_seq;
+        self.liquidation_steps = 0;
         self.time_ns = time_ns;
         self.indicator_at = None;
     }
@@ -261,6 +266,15 @@ impl Publisher {
                 next_funding_ns,
                 settled_ns,
             } => self.funding_rate(instrument, rate_ppm, next_funding_ns, settled_ns),
+            // The account is not published: the feed is anonymous.
+            Event::Liquidation {
+                instrument,
+                stage,
+                side,
+                qty,
+                price,
+                ..
+            } => self.liquidation(instrument, stage, side, qty.0, price.0),
             _ => {}
         }
     }
@@ -451,6 +465,45 @@ impl Publisher {
             match_event_indicator: MatchEventIndicator::empty(),
         };
         self.push_incremental(&message, MARK_INDICATOR);
+    }
+
+    /// One anonymous liquidation step.
+    fn liquidation(
+        &mut self,
+        instrument: InstrumentId,
+        stage: LiquidationStage,
+        side: Side,
+        qty_lots: i64,
+        price_ticks: i64,
+    ) {
+        let Some((rpt_seq, security_id, tick_units)) = self.next_rpt_seq(instrument) else {
+            return;
+        };
+        let lot_units = self
+            .instruments
+            .get(instrument.0 as usize)
+            .map_or(0, |i| i.spec.lot_units);
+        self.liquidation_steps += 1;
+        let message = md::Liquidation {
+            transact_time: self.time_ns,
+            engine_seq: self.engine_seq,
+            security_id,
+            rpt_seq,
+            liquidation_id: self.engine_seq * 1_000 + self.liquidation_steps,
+            md_entry_px: price_ticks * tick_units,
+            md_entry_size: qty_lots * lot_units,
+            side: match side {
+                Side::Buy => md::Side::Buy,
+                Side::Sell => md::Side::Sell,
+            },
+            liquidation_stage: match stage {
+                LiquidationStage::PartialOrder => md::LiquidationStage::PartialOrder,
+                LiquidationStage::InsuranceFund => md::LiquidationStage::InsuranceFund,
+                LiquidationStage::AutoDeleverage => md::LiquidationStage::AutoDeleverage,
+            },
+            match_event_indicator: MatchEventIndicator::empty(),
+        };
+        self.push_incremental(&message, LIQUIDATION_INDICATOR);
     }
 
     /// The rate so far in the interval (`settled_ns` 0) or the rate settled at `settled_ns`.

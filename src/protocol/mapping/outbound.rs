@@ -41,6 +41,9 @@ pub struct ReplyContext {
     pub admin_template_id: u16,
     /// Reports produced so far for this command (execution, position and funding reports).
     pub reports: u32,
+    /// The admin request was acknowledged already: a command acks at most once, even when a
+    /// timer firing before it also emitted an ack-worthy event (a reject is always sent).
+    pub admin_acked: bool,
 }
 
 impl ReplyContext {
@@ -52,6 +55,7 @@ impl ReplyContext {
             admin_req_id: 0,
             admin_template_id: 0,
             reports: 0,
+            admin_acked: false,
         }
     }
 
@@ -272,7 +276,8 @@ pub fn replies(
         | Event::BalanceChanged { .. }
         | Event::IndexPrice { .. }
         | Event::InstrumentStatus { .. } => {
-            if ctx.admin_template_id != 0 {
+            if ctx.admin_template_id != 0 && !ctx.admin_acked {
+                ctx.admin_acked = true;
                 let ack = wire::AdminAck {
                     admin_req_id: ctx.admin_req_id,
                     transact_time: ctx.time_ns,

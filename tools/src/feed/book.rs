@@ -125,6 +125,8 @@ pub struct PerpPrices {
     pub index: Option<(i64, u16)>,
     pub mark_px: Option<i64>,
     pub funding: Option<FundingQuote>,
+    /// Liquidation steps seen since the feed joined.
+    pub liquidations: u64,
 }
 
 impl PerpPrices {

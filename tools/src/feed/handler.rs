@@ -271,6 +271,13 @@ impl FeedHandler {
                     });
                 }
             }
+            Inbound::Liquidation(v) => {
+                let m = v.to_plain();
+                self.note_event(m.engine_seq, m.match_event_indicator);
+                if let Some(book) = self.book_for(seq, m.security_id) {
+                    book.perp.liquidations += 1;
+                }
+            }
             _ => {}
         }
     }

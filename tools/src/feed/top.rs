@@ -61,8 +61,8 @@ fn render_perpetuals(feed: &FeedHandler, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "\n{:<14} {:>14} {:>4} {:>14} {:>12} {:>8} {:>12}",
-        "perpetual", "index", "src", "mark", "funding", "", "next (UTC)"
+        "\n{:<14} {:>14} {:>4} {:>14} {:>12} {:>8} {:>12} {:>6}",
+        "perpetual", "index", "src", "mark", "funding", "", "next (UTC)", "liqs"
     );
     for book in perps {
         let p = &book.perp;
@@ -79,9 +79,11 @@ fn render_perpetuals(feed: &FeedHandler, out: &mut String) {
             (rate(f.rate_ppb), kind, time_of_day(f.next_funding_ns))
         });
         let name = display_name(book);
+        let liqs = p.liquidations;
         let _ = writeln!(
             out,
-            "{name:<14} {index:>14} {sources:>4} {mark:>14} {funding:>12} {kind:>8} {next:>12}"
+            "{name:<14} {index:>14} {sources:>4} {mark:>14} {funding:>12} {kind:>8} {next:>12} \
+             {liqs:>6}"
         );
     }
 }
