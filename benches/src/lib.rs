@@ -6,6 +6,7 @@
 //!   `orderbook-rs` in the same process.
 //! - `report`: the table and the JSON line.
 //! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
+//! - `perp_venue`: the perpetual venue and clock `perp` sets up.
 
 pub mod affinity;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod open_loop;
 pub mod peers;
 pub mod perp;
 pub mod perp_report;
+pub mod perp_venue;
 pub mod prng;
 pub mod report;
 pub mod shared_stream;
