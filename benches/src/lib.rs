@@ -6,7 +6,8 @@
 //!   `orderbook-rs` in the same process.
 //! - `report`: the table and the JSON line.
 //! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
-//! - `perp_venue`: the perpetual venue and clock `perp` sets up.
+//! - `storm` + `storm_report`: `liquidation-storm`, one 20% mark drop over N leveraged longs.
+//! - `perp_venue`: the perpetual venue and clock `perp` and `storm` set up.
 
 pub mod affinity;
 pub mod cli;
@@ -23,5 +24,7 @@ pub mod prng;
 pub mod report;
 pub mod shared_stream;
 pub mod sink;
+pub mod storm;
+pub mod storm_report;
 pub mod throughput;
 pub mod wire;
