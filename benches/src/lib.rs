@@ -6,6 +6,8 @@
 //!   `orderbook-rs` in the same process.
 //! - `report`: the table and the JSON line.
 //! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
+//! - `storm` + `storm_report`: `liquidation-storm`, one 20% mark drop over N leveraged longs.
+//! - `perp_venue`: the perpetual venue and clock `perp` and `storm` set up.
 
 pub mod affinity;
 pub mod cli;
@@ -17,9 +19,12 @@ pub mod open_loop;
 pub mod peers;
 pub mod perp;
 pub mod perp_report;
+pub mod perp_venue;
 pub mod prng;
 pub mod report;
 pub mod shared_stream;
 pub mod sink;
+pub mod storm;
+pub mod storm_report;
 pub mod throughput;
 pub mod wire;

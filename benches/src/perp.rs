@@ -13,24 +13,27 @@
 //! trade)`, i.e. the index (see `exchange::engine::perp::mark`), so alternating the index
 //! between `INDEX_LOW_USD` and `INDEX_HIGH_USD` moves the mark on every update; the run counts
 //! `MarkPrice` events to show it did.
+//!
+//! The updates come one per `INDEX_STEP_NS` (1 ms) of engine time, so the updates of a run
+//! span minutes: they cross a few premium samples (one a minute, which walk the empty book)
+//! and never a funding settlement (every 8 h). Each new mark updates one of the circuit
+//! breaker's `breaker::SLOTS` time slots and scans all of them: a fixed cost, whatever the
+//! number of positions.
+//!
+//! The engine, its clock and the account set-up are `crate::perp_venue`'s.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use exchange::config::Config;
-use exchange::engine::perp::{Constituent, IndexUpdate};
-use exchange::engine::{
-    AccountAttrs, AccountId, AdminCommand, Asset, ClientClass, Command, Engine, EngineLimits,
-    Event, EventSink, InstrumentId, NewOrder, OrdType, PriceTicks, QtyLots, RejectReason, Side,
-    StpMode, TimeInForce, Units,
-};
+use exchange::engine::{AccountId, Command, Event, EventSink, QtyLots, RejectReason, Side};
+use exchange::engine::{InstrumentId, TimeInForce};
 
 use crate::open_loop::Percentiles;
+use crate::perp_venue::{usd, PerpVenue};
+pub use crate::perp_venue::{INDEX_STEP_NS, SYMBOL};
 
-/// The perpetual measured (looked up by symbol in the default configuration).
-pub const SYMBOL: &str = "BTC-USD-PERP";
 /// USD each account is funded with: far above the initial margin of its position.
 pub const DEPOSIT_USD: i64 = 10_000;
 /// Lots of each position (1 lot = 0.00001 BTC).
@@ -39,16 +42,6 @@ pub const POSITION_LOTS: i64 = 10;
 pub const INDEX_LOW_USD: i64 = 100_000;
 /// See `INDEX_LOW_USD`: 0.05% above it, far inside the band and the circuit breaker's move.
 pub const INDEX_HIGH_USD: i64 = 100_050;
-/// Engine time between two index updates (one publication per millisecond): the updates of a
-/// run span minutes, so they cross a few premium samples (one a minute, which walk the empty
-/// book) and never a funding settlement (every 8 h). At this cadence the circuit breaker's
-/// window of recent marks stays full (`breaker::WINDOW_MAX`), and each new mark scans all of
-/// it: the costliest case of the update, whatever the number of positions.
-pub const INDEX_STEP_NS: u64 = 1_000_000;
-/// Sources of each index publication (the configuration's minimum).
-const SOURCES: usize = 3;
-/// 1e-8 USD per whole USD, the unit of constituent prices.
-const CONSTITUENT_PER_USD: i64 = 100_000_000;
 
 /// Counts what the measured work produced, and folds every event into a checksum so the
 /// optimiser cannot drop the work behind it.
@@ -88,12 +81,9 @@ impl EventSink for PerpSink {
 
 /// One engine with `positions` open positions on the perpetual, and its own sequencer clock.
 pub struct PerpFixture {
-    pub engine: Engine,
-    pub instrument: InstrumentId,
+    pub venue: PerpVenue,
     /// Accounts holding a position (= accounts created).
     pub positions: u32,
-    seq: u64,
-    time_ns: u64,
     /// Index updates applied so far (decides the next price).
     updates: u64,
     pub sink: PerpSink,
@@ -110,86 +100,45 @@ impl PerpFixture {
             positions.is_multiple_of(2),
             "positions come in pairs: {positions} is odd"
         );
-        let config = Config::default_config();
-        let specs = config
-            .instrument_specs()
-            .expect("the embedded default configuration is valid");
-        let instrument = specs
-            .iter()
-            .find(|s| s.symbol == SYMBOL)
-            .map(|s| s.id)
-            .expect("the default configuration lists BTC-USD-PERP");
-        let limits = EngineLimits {
-            max_accounts: positions + 10,
-            ..config.engine_limits()
-        };
-        let engine = Engine::new(specs, limits).expect("the default configuration is valid");
         let mut fixture = PerpFixture {
-            engine,
-            instrument,
+            venue: PerpVenue::new(positions + 10),
             positions,
-            seq: 0,
-            time_ns: 1_000_000_000,
             updates: 0,
             sink: PerpSink::default(),
         };
-        fixture.open_accounts(config.engine_limits().risk.risk_disclosure_version);
-        fixture.publish(INDEX_LOW_USD);
+        for id in 1..=positions {
+            let sink = &mut fixture.sink;
+            fixture
+                .venue
+                .open_trader(AccountId(id), usd(DEPOSIT_USD), sink);
+        }
+        fixture.venue.publish(INDEX_LOW_USD, &mut fixture.sink);
         fixture.open_positions();
         fixture.check_setup();
         fixture.sink = PerpSink::default();
         fixture
     }
 
-    fn open_accounts(&mut self, disclosure_version: u32) {
-        let attrs = AccountAttrs {
-            client_class: ClientClass::Professional,
-            derivatives_knowledge: true,
-            risk_disclosure_version_acked: disclosure_version,
-            ..AccountAttrs::default()
-        };
-        let amount = Units(DEPOSIT_USD * exchange::engine::types::UNITS_PER_WHOLE);
-        for id in 1..=self.positions {
-            let account = AccountId(id);
-            self.apply(&Command::Admin(AdminCommand::CreateAccount {
-                account,
-                attrs,
-            }));
-            self.apply(&Command::Admin(AdminCommand::Deposit {
-                account,
-                asset: Asset::Usd,
-                amount,
-            }));
-        }
+    /// The perpetual measured.
+    pub fn instrument(&self) -> InstrumentId {
+        self.venue.instrument
     }
 
     fn open_positions(&mut self) {
-        let price = PriceTicks(INDEX_LOW_USD * 10);
+        let qty = QtyLots(POSITION_LOTS);
         for pair in 0..self.positions / 2 {
-            let order = |account: u32, side: Side, tif: TimeInForce| {
-                Command::NewOrder(NewOrder {
-                    account: AccountId(account),
-                    instrument: self.instrument,
-                    cl_ord_id: 0,
-                    side,
-                    ord_type: OrdType::Limit,
-                    tif,
-                    price,
-                    qty: QtyLots(POSITION_LOTS),
-                    expire_ns: 0,
-                    flags: 0,
-                    stp: StpMode::CancelResting,
-                })
-            };
-            let buy = order(2 * pair + 1, Side::Buy, TimeInForce::Gtc);
-            let sell = order(2 * pair + 2, Side::Sell, TimeInForce::Ioc);
-            self.apply(&buy);
-            self.apply(&sell);
+            let venue = &mut self.venue;
+            let (buyer, seller) = (AccountId(2 * pair + 1), AccountId(2 * pair + 2));
+            let buy = venue.limit_order(buyer, Side::Buy, TimeInForce::Gtc, INDEX_LOW_USD, qty);
+            let sell = venue.limit_order(seller, Side::Sell, TimeInForce::Ioc, INDEX_LOW_USD, qty);
+            venue.apply(&buy, &mut self.sink);
+            venue.apply(&sell, &mut self.sink);
         }
     }
 
     fn check_setup(&self) {
-        let perp = self.engine.perp(self.instrument).expect("a perpetual");
+        let engine = &self.venue.engine;
+        let perp = engine.perp(self.instrument()).expect("a perpetual");
         assert!(
             self.sink.rejects == 0 && perp.holders.len() == self.positions as usize,
             "set-up of {} positions: {} holders, {} rejects (first: {:?})",
@@ -198,51 +147,11 @@ impl PerpFixture {
             self.sink.rejects,
             self.sink.first_reject
         );
-        let book = &self
-            .engine
-            .instrument(self.instrument)
-            .expect("listed")
-            .book;
+        let book = &engine.instrument(self.instrument()).expect("listed").book;
         assert!(
             book.best(Side::Buy).is_none() && book.best(Side::Sell).is_none(),
             "the pairs leave the book empty"
         );
-    }
-
-    /// Applies `command` one nanosecond after the previous one.
-    fn apply(&mut self, command: &Command) {
-        self.apply_at(self.time_ns + 1, command);
-    }
-
-    fn apply_at(&mut self, time_ns: u64, command: &Command) {
-        debug_assert!(time_ns > self.time_ns);
-        self.seq += 1;
-        self.time_ns = time_ns;
-        self.engine
-            .apply(self.seq, self.time_ns, command, &mut self.sink);
-    }
-
-    /// Publishes an index at `price_usd` from every source, observed one step from now;
-    /// returns the nanoseconds `apply_index` took.
-    fn publish(&mut self, price_usd: i64) -> u64 {
-        self.seq += 1;
-        self.time_ns += INDEX_STEP_NS;
-        let now = self.time_ns;
-        let constituents: [Constituent; SOURCES] = std::array::from_fn(|i| Constituent {
-            source_id: i as u16 + 1,
-            price: price_usd * CONSTITUENT_PER_USD,
-            time_ns: now,
-        });
-        let update = IndexUpdate {
-            account: AccountId(0),
-            instrument: self.instrument,
-            published_ns: now,
-            constituents: &constituents,
-        };
-        let start = Instant::now();
-        self.engine
-            .apply_index(self.seq, now, &update, &mut self.sink);
-        start.elapsed().as_nanos() as u64
     }
 
     /// One timed index update, alternating between the two prices so the mark moves;
@@ -254,7 +163,7 @@ impl PerpFixture {
         } else {
             INDEX_LOW_USD
         };
-        self.publish(price)
+        self.venue.publish(price, &mut self.sink)
     }
 
     /// One funding settlement; returns the nanoseconds of the `Tick` that settled it.
@@ -268,21 +177,24 @@ impl PerpFixture {
     /// # Panics
     /// If the settlement did not pay every holder exactly once.
     pub fn settlement(&mut self) -> u64 {
-        let perp = self.engine.perp(self.instrument).expect("a perpetual");
+        let perp = self
+            .venue
+            .engine
+            .perp(self.instrument())
+            .expect("a perpetual");
         let settle_ns = perp.funding.next_settle_ns;
         assert!(
-            settle_ns > self.time_ns + 2 * INDEX_STEP_NS,
+            settle_ns > self.venue.time_ns() + 2 * INDEX_STEP_NS,
             "the schedule has started"
         );
-        self.apply_at(settle_ns - 2 * INDEX_STEP_NS, &Command::Tick);
+        let before_ns = settle_ns - 2 * INDEX_STEP_NS;
+        self.venue
+            .apply_at(before_ns, &Command::Tick, &mut self.sink);
         self.index_update();
         let payments_before = self.sink.funding_payments;
-        self.seq += 1;
-        self.time_ns = settle_ns;
-        let start = Instant::now();
-        self.engine
-            .apply(self.seq, settle_ns, &Command::Tick, &mut self.sink);
-        let elapsed = start.elapsed().as_nanos() as u64;
+        let elapsed = self
+            .venue
+            .apply_at(settle_ns, &Command::Tick, &mut self.sink);
         let paid = self.sink.funding_payments - payments_before;
         assert_eq!(
             paid, self.positions as u64,
@@ -413,11 +325,12 @@ pub fn run(config: &PerpConfig) -> Vec<CaseResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use exchange::engine::Units;
 
     #[test]
     fn every_account_holds_a_position_and_the_pairs_net_to_zero() {
         let fixture = PerpFixture::new(20);
-        let perp = fixture.engine.perp(fixture.instrument).unwrap();
+        let perp = fixture.venue.engine.perp(fixture.instrument()).unwrap();
         assert_eq!(perp.holders.len(), 20);
         let net: i64 = (1..=20).map(|a| perp.position(a).qty).sum();
         assert_eq!(net, 0);
@@ -442,7 +355,7 @@ mod tests {
         fixture.settlement();
         fixture.settlement();
         assert_eq!(fixture.sink.funding_payments, 12);
-        let perp = fixture.engine.perp(fixture.instrument).unwrap();
+        let perp = fixture.venue.engine.perp(fixture.instrument()).unwrap();
         assert!(
             perp.position(1).funding < Units::ZERO,
             "longs pay a positive rate"

@@ -10,6 +10,8 @@ use std::time::Instant;
 use clap::Parser;
 use serde_json::{json, Map, Value};
 
+use exchange_benches::storm::TARGET_MS;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bench-suite",
@@ -22,7 +24,7 @@ struct Args {
     /// Smaller runs: the whole suite in a few minutes.
     #[arg(long)]
     quick: bool,
-    /// Pin the measured thread (engine, perp) or the sequencer (wire) to this core.
+    /// Pin the measured thread (engine, perp, storm) or the sequencer (wire) to this core.
     #[arg(long)]
     pin_core: Option<usize>,
 }
@@ -57,6 +59,8 @@ const SUMMARY_KEYS: &[&str] = &[
     "perp_mark_update_100k_p99_ns",
     "perp_funding_ns_per_holder_100k",
     "storm_100k_ms",
+    "storm_100k_target_met",
+    "storm_100k_us_per_account",
 ];
 
 fn parts(args: &Args) -> Vec<Part> {
@@ -70,10 +74,12 @@ fn parts(args: &Args) -> Vec<Part> {
     let mut engine_args = vec![];
     let mut wire_args = vec![];
     let mut perp_args = vec![];
+    let mut storm_args = vec![];
     if let Some(core) = args.pin_core {
         engine_args.extend(["--pin-core".to_string(), core.to_string()]);
         wire_args.extend(["--pin-core".to_string(), core.to_string()]);
         perp_args.extend(["--pin-core".to_string(), core.to_string()]);
+        storm_args.extend(["--pin-core".to_string(), core.to_string()]);
     }
     vec![
         Part {
@@ -119,6 +125,16 @@ fn parts(args: &Args) -> Vec<Part> {
                     "funding_ns_per_holder_100000",
                     "perp_funding_ns_per_holder_100k",
                 ),
+            ],
+        },
+        Part {
+            name: "storm",
+            binary: "liquidation-storm",
+            args: quick(storm_args),
+            keys: &[
+                ("storm_ms_100000", "storm_100k_ms"),
+                ("storm_target_met_100000", "storm_100k_target_met"),
+                ("storm_us_per_account_100000", "storm_100k_us_per_account"),
             ],
         },
         Part {
@@ -264,11 +280,7 @@ fn main() -> ExitCode {
         }
         Err(why) => notes.push(format!("replay: {why}")),
     }
-    for missing in [
-        "replay_msgs_per_sec",
-        "md_publish_ns_per_event",
-        "storm_100k_ms",
-    ] {
+    for missing in ["replay_msgs_per_sec", "md_publish_ns_per_event"] {
         if summary[missing].is_null() {
             notes.push(format!(
                 "{missing}: the part that measures it does not exist yet"
@@ -336,6 +348,10 @@ fn markdown(summary: &Map<String, Value>, notes: &[String]) -> String {
                 "perp_mark_update_floor_p50_ns",
                 "perp_mark_update_100k_p50_ns",
             ),
+        ),
+        (
+            "liquidation storm, 100K accounts ÷ 20 ms target",
+            summary["storm_100k_ms"].as_f64().map(|ms| ms / TARGET_MS),
         ),
     ];
     for (name, value) in ratios {
