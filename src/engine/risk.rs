@@ -84,7 +84,8 @@ impl Engine {
 
     /// `units` of `asset` in USD after haircut, rounded down (0 without a price).
     fn collateral_value(&self, asset: Asset, units: Units, valid_only: bool) -> i128 {
-        if asset == Asset::Usd {
+        if asset == Asset::Usd || units == Units::ZERO {
+            // No price needed (and no 128-bit division, which shows in liquidation storms).
             return units.0 as i128;
         }
         let Some(price) = self.va_price_units(asset, valid_only) else {
