@@ -1,7 +1,7 @@
 //! The live state of one perpetual: index, mark, funding, breaker, positions and caps.
 
 use super::breaker::Breaker;
-use super::funding::FundingState;
+use super::funding::{funding_rate_ppm, FundingState};
 use super::index::{IndexRules, IndexState};
 use super::mark::MarkState;
 use super::position::{Position, NOT_HELD};
@@ -57,6 +57,16 @@ impl PerpMarket {
             seen: None,
             index_was_valid: false,
         }
+    }
+
+    /// The funding rate of the interval's samples so far (see `funding`).
+    pub fn funding_rate_so_far_ppm(&self) -> i64 {
+        funding_rate_ppm(
+            self.funding.average_premium_ppm(),
+            self.spec.interest_ppm.0,
+            self.spec.funding_clamp_ppm.0,
+            self.spec.funding_cap_ppm.0,
+        )
     }
 
     pub fn index_rules(&self, tick_units: i64) -> IndexRules {

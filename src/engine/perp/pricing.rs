@@ -3,7 +3,7 @@
 
 use crate::engine::event::{Event, EventSink};
 use crate::engine::order::Side;
-use crate::engine::perp::funding::{funding_rate_ppm, premium_ppm};
+use crate::engine::perp::funding::premium_ppm;
 use crate::engine::perp::index::{Constituent, IndexError};
 use crate::engine::perp::mark::MarkInputs;
 use crate::engine::perp::market::MarkSeen;
@@ -150,13 +150,7 @@ impl Engine {
         let premium = premium_ppm(perp.index.price, bid, ask);
         perp.funding.premium_sum_ppm += premium;
         perp.funding.samples += 1;
-        let spec = &perp.spec;
-        let rate = funding_rate_ppm(
-            perp.funding.average_premium_ppm(),
-            spec.interest_ppm.0,
-            spec.funding_clamp_ppm.0,
-            spec.funding_cap_ppm.0,
-        );
+        let rate = perp.funding_rate_so_far_ppm();
         sink.event(&Event::FundingRate {
             instrument: id,
             rate_ppm: rate,

@@ -7,7 +7,7 @@
 use crate::engine::asset::Asset;
 use crate::engine::event::{Event, EventSink};
 use crate::engine::order::Side;
-use crate::engine::perp::funding::{funding_rate_ppm, payment};
+use crate::engine::perp::funding::payment;
 use crate::engine::state::Engine;
 use crate::engine::types::{InstrumentId, PriceTicks, QtyLots, TimeNs, Units};
 
@@ -96,12 +96,7 @@ impl Engine {
         let npt = inst.notional_per_tick_lot;
         let perp = inst.perp.as_mut().expect("a perpetual");
         let spec = &perp.spec;
-        let rate = funding_rate_ppm(
-            perp.funding.average_premium_ppm(),
-            spec.interest_ppm.0,
-            spec.funding_clamp_ppm.0,
-            spec.funding_cap_ppm.0,
-        );
+        let rate = perp.funding_rate_so_far_ppm();
         perp.funding.premium_sum_ppm = 0;
         perp.funding.samples = 0;
         perp.funding.next_settle_ns = at + spec.funding_interval_ns;
