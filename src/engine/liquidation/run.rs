@@ -477,7 +477,7 @@ impl Engine {
         self.report_positions(instrument, [from.0, to.0], sink);
     }
 
-    /// The trigger `account` is filed under in perpetual number `k` (tests, tools).
+    /// The trigger `account` is filed under for `instrument` (tests, tools).
     pub fn liquidation_trigger_of(&self, instrument: InstrumentId, account: AccountId) -> Trigger {
         match self.perps.iter().position(|id| *id == instrument) {
             Some(k) => self.liq_index[k].trigger(account.0),
