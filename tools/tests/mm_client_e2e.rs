@@ -2,97 +2,18 @@
 //! MM2 trades against both quotes; both sides' JSON lines show the fills. On BTC-USD-PERP,
 //! after the operator's index, the lines show positions and collateral.
 //!
-//! The server binary is taken from the target directory this test runs from
-//! (`target/<profile>/exchange`); `cargo test --workspace` builds it. Cargo offers no
-//! `CARGO_BIN_EXE_*` across packages, and a nested `cargo build` would wait on the build
-//! lock the running `cargo test` holds.
+//! The server is started by `exchange_server` (market data off, so tests need no shared
+//! ports); `cargo test --workspace` builds its binary.
+
+mod exchange_server;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use exchange_server::ExchangeServer;
 use serde_json::Value;
-
-/// Kills and reaps the server, and removes its journal, however the test ends.
-struct Server {
-    child: Child,
-    journal_dir: PathBuf,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.journal_dir);
-    }
-}
-
-fn exchange_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/mm_client_e2e-<hash> → target/<profile>/exchange
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test runs from target/<profile>/deps");
-    let binary = profile_dir.join(format!("exchange{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build the server first (`cargo build -p exchange`, or run \
-         `cargo test --workspace`, which builds it)",
-        binary.display()
-    );
-    binary
-}
-
-/// One server at a time: each binds the default market-data recovery port.
-static ONE_SERVER: Mutex<()> = Mutex::new(());
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("bound address").port()
-}
-
-fn start_server() -> Server {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let journal_dir =
-        std::env::temp_dir().join(format!("mm-client-e2e-{}-{nanos}", std::process::id()));
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(exchange_binary())
-        .args(["--listen", &addr, "--journal-dir"])
-        .arg(&journal_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the exchange");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut server = Server {
-        child,
-        journal_dir,
-        addr,
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("order entry listening on") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(line) => assert!(line.ends_with(&server.addr), "{line}"),
-        Err(_) => {
-            let status = server.child.try_wait().ok().flatten();
-            panic!("the exchange did not start listening within 30 s (exit: {status:?})");
-        }
-    }
-    server
-}
 
 fn mm_client(addr: &str, session: &str, key: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mm-client"));
@@ -203,8 +124,7 @@ fn run_taker(addr: &str) -> Output {
 
 #[test]
 fn two_market_makers_trade_through_the_exchange() {
-    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
-    let server = start_server();
+    let server = ExchangeServer::start("mm-client-e2e");
     let (maker, maker_lines) = start_maker(&server.addr);
     let taker = run_taker(&server.addr);
     let stderr = String::from_utf8_lossy(&taker.stderr);
@@ -278,8 +198,7 @@ fn number(line: &Value, field: &str) -> f64 {
 
 #[test]
 fn perp_positions_and_collateral_print_as_json_lines() {
-    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
-    let server = start_server();
+    let server = ExchangeServer::start("mm-client-e2e");
     let admin = run_script(
         &server.addr,
         "ADMIN",

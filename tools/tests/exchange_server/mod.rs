@@ -6,8 +6,7 @@
 //! nested `cargo build` would wait on the build lock the running `cargo test` holds. Build it
 //! with `cargo build [--release] -p exchange`, or run `cargo test --workspace`.
 //!
-//! `mm_client_e2e.rs` and `feed_e2e.rs` carry their own copies of this start-up (the second
-//! needs market data on its own ports).
+//! `feed_e2e.rs` starts its own server: it needs market data on ports of its own.
 
 #![allow(dead_code)]
 
