@@ -34,7 +34,7 @@ use crate::engine::event::{CancelReason, Event, EventSink, LiquidationStage};
 use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
 use crate::engine::perp::margin::{initial_margin, maintenance_margin};
 use crate::engine::perp::position::lots_notional;
-use crate::engine::state::Engine;
+use crate::engine::state::{Engine, InstrumentState};
 use crate::engine::types::{div_ceil_i128, UNITS_PER_WHOLE};
 use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, PPM};
 
@@ -152,11 +152,12 @@ impl Engine {
         };
         let mut positions = 0;
         let mut collateral = false;
+        let fund = self.is_insurance_fund(AccountId(account));
         for k in 0..self.perps.len() {
             let inst = &self.instruments[self.perps[k].0 as usize];
             let perp = inst.perp.as_ref().expect("perp");
             let position = perp.position(account);
-            if position.qty == 0 || self.is_insurance_fund(AccountId(account)) {
+            if position.qty == 0 || fund {
                 self.liq_index[k].remove(account);
                 continue;
             }
@@ -273,9 +274,10 @@ impl Engine {
         if summary.equity.0 as i128 >= end {
             return None;
         }
-        let bp = bankruptcy_price(qty, npt, summary.equity.0 as i128, perp.mark.price);
-        let bp = bp.clamp(inst.spec.min_price_ticks, inst.spec.max_price_ticks);
-        Some((qty, bp))
+        Some((
+            qty,
+            bounded_bankruptcy_price(inst, qty, summary.equity.0 as i128),
+        ))
     }
 
     /// An internal IOC reduce-only order of the liquidated account; returns what filled.
@@ -375,8 +377,7 @@ impl Engine {
         }
         let equity = self.margin_summary(account).expect("account").equity.0 as i128;
         let npt = inst.notional_per_tick_lot;
-        let bp = bankruptcy_price(qty, npt, equity, perp.mark.price)
-            .clamp(inst.spec.min_price_ticks, inst.spec.max_price_ticks);
+        let bp = bounded_bankruptcy_price(inst, qty, equity);
         if let Some(fund) = perp.spec.insurance_fund_account {
             // The fund's position after taking `qty` at bp, valued at mark.
             let gain = qty as i128 * (perp.mark.price.0 - bp.0) as i128 * npt as i128;
@@ -484,4 +485,11 @@ impl Engine {
             None => Trigger::Never,
         }
     }
+}
+
+/// The bankruptcy price of `qty` lots of `inst` with `equity`, within the book's price domain.
+fn bounded_bankruptcy_price(inst: &InstrumentState, qty: i64, equity: i128) -> PriceTicks {
+    let perp = inst.perp.as_ref().expect("perp");
+    bankruptcy_price(qty, inst.notional_per_tick_lot, equity, perp.mark.price)
+        .clamp(inst.spec.min_price_ticks, inst.spec.max_price_ticks)
 }
