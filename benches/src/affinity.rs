@@ -9,6 +9,18 @@ pub struct Pinning {
     pub pinned: bool,
 }
 
+impl Pinning {
+    /// "pinned to core N", "core N requested, not pinned", or "not pinned" followed by
+    /// `unrequested_hint` (e.g. how to ask for pinning).
+    pub fn describe(&self, unrequested_hint: &str) -> String {
+        match (self.requested_core, self.pinned) {
+            (Some(core), true) => format!("pinned to core {core}"),
+            (Some(core), false) => format!("core {core} requested, not pinned"),
+            (None, _) => format!("not pinned{unrequested_hint}"),
+        }
+    }
+}
+
 /// Pins the current thread to `core` when it exists; reports what happened. A missing core or
 /// a refused affinity call (e.g. a restricted container) leaves the thread unpinned.
 pub fn pin(core: Option<usize>) -> Pinning {

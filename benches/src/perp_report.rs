@@ -96,11 +96,7 @@ impl PerpReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let pin = match (self.pinning.requested_core, self.pinning.pinned) {
-            (Some(core), true) => format!("pinned to core {core}"),
-            (Some(core), false) => format!("core {core} requested, not pinned"),
-            (None, _) => "not pinned (--pin-core N pins)".to_string(),
-        };
+        let pin = self.pinning.describe(" (--pin-core N pins)");
         let load = self
             .load_average_1m
             .map_or(String::new(), |load| format!(", load average {load:.2}"));

@@ -99,11 +99,7 @@ impl Report {
         let l = &self.latency;
         let c = &self.mix_counts;
         let s = &self.mix_shape;
-        let pin = match (self.pinning.requested_core, self.pinning.pinned) {
-            (Some(core), true) => format!("pinned to core {core}"),
-            (Some(core), false) => format!("core {core} requested, not pinned"),
-            (None, _) => "not pinned".to_string(),
-        };
+        let pin = self.pinning.describe("");
         let load = self
             .load_average_1m
             .map_or(String::new(), |load| format!(", load average {load:.2}"));
