@@ -148,7 +148,8 @@ fn partial_liquidation_stops_at_the_end_level_or_when_flat() {
 fn no_liquidation_on_a_stale_index() {
     let mut h = Harness::new();
     trader_long_one_btc(&mut h, 3_000);
-    // Three fresh constituents at 97 000 but two of them older than 10 s: stale.
+    // Three constituents at 97 000 but two of them older than 10 s: stale.
+    h.at(h.time_ns + 30_000_000_000, Command::Tick);
     let now = h.time_ns;
     let old = now - 20_000_000_000;
     let usd = 97_000 * USD;

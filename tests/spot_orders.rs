@@ -571,6 +571,7 @@ fn full_tables_reject_with_a_reason() {
         max_open_orders_per_account: 2,
         retired_cl_ord_ids: 100,
         risk: Default::default(),
+        margin: Default::default(),
     };
     let mut h = Harness::with_limits(limits);
     h.place(limit(MM1, Side::Buy, REF, 1, 1));

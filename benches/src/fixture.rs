@@ -46,6 +46,7 @@ pub fn limits(max_orders: u32, max_accounts: u32) -> EngineLimits {
         max_open_orders_per_account: max_orders,
         retired_cl_ord_ids: 100_000,
         risk: Default::default(),
+        margin: Default::default(),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Config {
     /// `[risk]`; defaults when absent.
     #[serde(default)]
     pub risk: super::perp::RiskConfig,
+    /// `[margin]`; defaults when absent.
+    #[serde(default)]
+    pub margin: super::margin::MarginConfig,
 }
 
 /// Engine capacities (`[engine]`).
@@ -148,6 +151,48 @@ pub struct AccountConfig {
     pub cancel_on_disconnect: bool,
     #[serde(default)]
     pub balances: BTreeMap<String, Decimal>,
+    /// Securities collateral held for a margin client, per class (posted at start-up).
+    #[serde(default)]
+    pub securities: Vec<SecurityConfig>,
+}
+
+/// One class of securities collateral: `{ class = 0, value = "1000000", haircut = "0.30" }`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub class: u16,
+    /// Market value in USD before haircut.
+    pub value: Decimal,
+    pub haircut: Decimal,
+}
+
+impl SecurityConfig {
+    fn command(&self, account: AccountId) -> Result<AdminCommand, ConfigError> {
+        let invalid = |what: String| ConfigError::Account {
+            id: account.0,
+            what,
+        };
+        if self.class as usize >= crate::engine::margin::MAX_SECURITY_CLASSES {
+            return Err(invalid(format!(
+                "security class {} out of range",
+                self.class
+            )));
+        }
+        let field = format!("account {} securities class {}", account.0, self.class);
+        let value = decimal_to_units(&field, self.value)?;
+        let haircut_ppm = super::perp::fraction_ppm(&field, self.haircut)?;
+        if value < 0 || !(0..=1_000_000).contains(&haircut_ppm.0) {
+            return Err(invalid(format!(
+                "{field}: value must be ≥ 0, haircut within [0, 1]"
+            )));
+        }
+        Ok(AdminCommand::SetCollateralValue {
+            account,
+            class: self.class,
+            value: Units(value),
+            haircut_ppm,
+        })
+    }
 }
 
 impl Config {
@@ -167,6 +212,7 @@ impl Config {
         config.validate_sessions()?;
         config.marketdata.validate()?;
         config.risk.to_rules()?;
+        config.margin.to_rules()?;
         config.validate_funds()?;
         Ok(config)
     }
@@ -194,6 +240,10 @@ impl Config {
                 .risk
                 .to_rules()
                 .expect("risk rules were checked when the configuration was parsed"),
+            margin: self
+                .margin
+                .to_rules()
+                .expect("margin rules were checked when the configuration was parsed"),
         }
     }
 
@@ -246,6 +296,9 @@ impl Config {
                     amount: Units(units),
                 });
             }
+            for security in &account.securities {
+                commands.push(security.command(id)?);
+            }
         }
         Ok(commands)
     }
@@ -264,6 +317,13 @@ impl Config {
                         what: format!("insurance_fund_account {id} is not a configured account"),
                     });
                 }
+            }
+        }
+        if let Some(id) = self.margin.loan_fund_account {
+            if !self.accounts.iter().any(|a| a.id == id) {
+                return Err(ConfigError::Invalid(format!(
+                    "margin.loan_fund_account {id} is not a configured account"
+                )));
             }
         }
         Ok(())
@@ -441,7 +501,9 @@ mod tests {
                 "RETAIL1",
                 "ADMIN",
                 "INSFUND-BTC",
-                "INSFUND-ETH"
+                "INSFUND-ETH",
+                "MARGIN1",
+                "LOANFUND"
             ]
         );
     }

@@ -2,11 +2,13 @@
 
 mod decimal;
 mod file;
+mod margin;
 mod marketdata;
 mod perp;
 
 pub use decimal::{decimal_to_units, DecimalError};
 pub use file::{AccountConfig, Config, ConfigError, EngineConfig, InstrumentConfig, ServerConfig};
+pub use margin::MarginConfig;
 pub use marketdata::{MarketDataConfig, PACKET_BYTES_LIMIT};
 pub use perp::{PerpConfig, RiskConfig, TierConfig};
 

@@ -1,6 +1,7 @@
 //! Accounts: regulatory attributes (SPEC §2) and per-asset balances.
 
 use super::asset::Asset;
+use super::margin::MarginAccount;
 use super::types::{AccountId, Units};
 
 /// SFC client classification; perpetuals are for professional investors only.
@@ -31,7 +32,8 @@ pub struct AccountAttrs {
 /// One asset's balance. `free + held` is what the account owns; `held` backs open orders.
 ///
 /// Invariant: `held >= 0`, and `free >= 0` except for USD, which perpetual losses, fees and
-/// funding may take below zero: the account's equity (`risk`) then covers it.
+/// funding may take below zero: the account's equity (`risk`) then covers it. For a margin
+/// client a negative USD balance is its loan (`margin`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Balance {
     pub free: Units,
@@ -57,6 +59,8 @@ pub struct Account {
     /// Pool slot of the first open order, or `NIL`.
     pub orders_head: u32,
     pub open_orders: u32,
+    /// Margin-financing state (securities collateral, interest, call status).
+    pub margin: MarginAccount,
 }
 
 impl Account {
@@ -67,6 +71,7 @@ impl Account {
             balances: [Balance::default(); Asset::COUNT],
             orders_head: NIL,
             open_orders: 0,
+            margin: MarginAccount::default(),
         }
     }
 
@@ -84,7 +89,11 @@ impl Account {
     #[inline]
     pub fn hold(&mut self, asset: Asset, amount: Units) {
         let balance = self.balance_mut(asset);
-        debug_assert!(balance.free >= amount, "hold beyond free balance");
+        // USD may go below zero for a margin-financed buy, whose borrowing was checked.
+        debug_assert!(
+            balance.free >= amount || asset == Asset::Usd,
+            "hold beyond free balance"
+        );
         balance.free -= amount;
         balance.held += amount;
     }

@@ -1,13 +1,15 @@
-//! Operator commands: accounts, deposits and withdrawals, halts, the kill switch.
+//! Operator commands: accounts, deposits and withdrawals, securities collateral, halts, the
+//! kill switch.
 
 use super::account::Account;
 use super::asset::Asset;
 use super::command::AdminCommand;
 use super::event::{CancelReason, Event, EventSink};
+use super::margin::{SecurityCollateral, MAX_SECURITY_CLASSES};
 use super::reject::RejectReason;
 use super::risk::Outflow;
 use super::state::Engine;
-use super::types::{AccountId, InstrumentId, Units};
+use super::types::{AccountId, InstrumentId, RatePpm, Units, PPM};
 
 impl Engine {
     pub(crate) fn admin(&mut self, cmd: &AdminCommand, sink: &mut impl EventSink) {
@@ -37,6 +39,12 @@ impl Engine {
             AdminCommand::Halt { instrument } => self.set_halted(instrument, true, sink),
             AdminCommand::Resume { instrument } => self.set_halted(instrument, false, sink),
             AdminCommand::KillAccount { account } => self.kill(account, sink),
+            AdminCommand::SetCollateralValue {
+                account,
+                class,
+                value,
+                haircut_ppm,
+            } => self.set_collateral_value(account, class, value, haircut_ppm, sink),
         };
         if let Err((account, reason)) = result {
             sink.event(&Event::AdminRejected { account, reason });
@@ -67,6 +75,7 @@ impl Engine {
         }
         self.accounts[index] = Account::new(account, attrs);
         self.account_exists[index] = true;
+        self.refresh_margin_membership(account);
         for inst in &mut self.instruments {
             if let Some(perp) = inst.perp.as_mut() {
                 perp.ensure_account(account.0);
@@ -86,6 +95,9 @@ impl Engine {
             return Err((account, RejectReason::UnknownAccount));
         }
         self.accounts[account.0 as usize].attrs = attrs;
+        self.refresh_margin_membership(account);
+        // A new credit limit or eligibility can change the margin status.
+        self.mark_dirty(account);
         sink.event(&Event::AccountUpdated { account });
         Ok(())
     }
@@ -101,6 +113,11 @@ impl Engine {
         if self.account(account).is_none() {
             return Err((account, RejectReason::UnknownAccount));
         }
+        if amount < Units::ZERO {
+            let acc = &self.accounts[account.0 as usize];
+            self.check_margin_withdrawal(acc, asset, -amount)
+                .map_err(|reason| (account, reason))?;
+        }
         if amount < Units::ZERO && self.has_perp_exposure(account) {
             // A withdrawal must leave the initial margin covered.
             let outflow = Outflow {
@@ -115,7 +132,9 @@ impl Engine {
         let Some(free) = balance.free.0.checked_add(amount.0) else {
             return Err((account, RejectReason::InvalidAmount));
         };
-        if free < 0 {
+        // A deposit may leave USD below zero (it repays part of a loan or a realised loss); a
+        // withdrawal needs the free balance.
+        if amount < Units::ZERO && free < 0 {
             return Err((account, RejectReason::InsufficientFunds));
         }
         balance.free = Units(free);
@@ -127,6 +146,36 @@ impl Engine {
             free,
             held,
         });
+        Ok(())
+    }
+
+    /// Posts securities collateral of `class` for `account` (value before haircut).
+    fn set_collateral_value(
+        &mut self,
+        account: AccountId,
+        class: u16,
+        value: Units,
+        haircut_ppm: RatePpm,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        if self.account(account).is_none() {
+            return Err((account, RejectReason::UnknownAccount));
+        }
+        if class as usize >= MAX_SECURITY_CLASSES {
+            return Err((account, RejectReason::UnknownSecurityClass));
+        }
+        if value < Units::ZERO {
+            return Err((account, RejectReason::InvalidAmount));
+        }
+        if haircut_ppm.0 < 0 || haircut_ppm.0 > PPM {
+            return Err((account, RejectReason::InvalidHaircut));
+        }
+        let collateral = SecurityCollateral { value, haircut_ppm };
+        self.accounts[account.0 as usize]
+            .margin
+            .post(class as usize, collateral);
+        self.mark_dirty(account);
+        sink.event(&Event::AccountUpdated { account });
         Ok(())
     }
 

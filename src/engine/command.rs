@@ -4,7 +4,7 @@
 use super::account::AccountAttrs;
 use super::asset::Asset;
 use super::order::{OrdType, Side, StpMode, TimeInForce};
-use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, TimeNs, Units};
+use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, RatePpm, TimeNs, Units};
 
 /// A new order (FIX NewOrderSingle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +96,13 @@ pub enum AdminCommand {
     /// Kill switch: cancel every open order of the account and block new ones.
     KillAccount {
         account: AccountId,
+    },
+    /// Post the value of one class of securities collateral held for a margin account.
+    SetCollateralValue {
+        account: AccountId,
+        class: u16,
+        value: Units,
+        haircut_ppm: RatePpm,
     },
 }
 

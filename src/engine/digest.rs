@@ -88,6 +88,7 @@ impl Engine {
         for asset in Asset::ALL {
             d.signed(self.fees(asset).0);
         }
+        d.signed(self.interest_income.0);
         d.word(self.retired.len() as u64);
         for (account, cl_ord_id) in self.retired.iter() {
             d.word(*account as u64);
@@ -132,5 +133,6 @@ fn hash_account(d: &mut Digest, account: &super::account::Account) {
         d.signed(balance.free.0);
         d.signed(balance.held.0);
     }
+    account.margin.encode(&mut |w| d.word(w));
     d.word(account.open_orders as u64);
 }

@@ -3,6 +3,7 @@
 
 use super::asset::Asset;
 use super::command::OrderRef;
+use super::margin::MarginStatus;
 use super::order::{Side, TimeInForce};
 use super::reject::RejectReason;
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
@@ -216,6 +217,8 @@ pub enum Event {
     AutoDeleveraged {
         account: AccountId,
         instrument: InstrumentId,
+        /// Side of this account's closing trade.
+        side: Side,
         qty: QtyLots,
         price: PriceTicks,
     },
@@ -226,6 +229,25 @@ pub enum Event {
         qty: i64,
         cost: Units,
         realised: Units,
+    },
+    /// A margin account's status changed (call, close-out, or back to normal).
+    MarginCall {
+        account: AccountId,
+        status: MarginStatus,
+        loan: Units,
+        loanable: Units,
+        /// `loanable / loan` in ppm (`i64::MAX` without a loan).
+        coverage_ppm: i64,
+    },
+    /// Interest charged on `account`'s loan (added to the loan).
+    InterestCharged {
+        account: AccountId,
+        amount: Units,
+    },
+    /// The margin-loan fund covered `amount` of a closed-out loan the collateral could not.
+    LoanWrittenOff {
+        account: AccountId,
+        amount: Units,
     },
 }
 

@@ -15,6 +15,7 @@ pub mod event;
 pub mod hash;
 pub mod instrument;
 pub mod liquidation;
+pub mod margin;
 mod matching;
 pub mod order;
 pub mod order_ids;

@@ -71,6 +71,12 @@ pub enum RejectReason {
     IndexDuplicateSource = 216,
     IndexFutureTime = 217,
     InvalidPrice = 218,
+    // Margin financing (SPEC §2: securities-margin clients only, within credit and collateral).
+    MarginCallActive = 219,
+    CreditLimitExceeded = 220,
+    InsufficientCollateral = 221,
+    UnknownSecurityClass = 222,
+    InvalidHaircut = 223,
 }
 
 impl RejectReason {
@@ -136,6 +142,11 @@ impl RejectReason {
             IndexDuplicateSource => "a price source appears twice",
             IndexFutureTime => "constituent time in the future",
             InvalidPrice => "price must be positive",
+            MarginCallActive => "account is under a margin call: no new borrowing or exposure",
+            CreditLimitExceeded => "borrowing would exceed the account's credit limit",
+            InsufficientCollateral => "loan would exceed the loanable value of the collateral",
+            UnknownSecurityClass => "unknown security class",
+            InvalidHaircut => "haircut must be between 0 and 1",
         }
     }
 }

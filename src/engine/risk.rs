@@ -2,15 +2,20 @@
 //! positions, and the pre-trade initial-margin check.
 //!
 //! ```text
-//! equity (maintenance) = USD + Σ_VA balance × index × (1 − haircut) + Σ unrealised PnL at mark
+//! equity (maintenance) = USD + Σ_VA balance × index × (1 − haircut) + securities after haircut
+//!                        + Σ unrealised PnL at mark
 //! equity (initial)     = free USD + Σ_VA free balance × valid index × (1 − haircut)
-//!                        + Σ min(unrealised PnL, 0)
+//!                        + securities after haircut + Σ min(unrealised PnL, 0)
 //! maintenance margin   = Σ_perp tiered MM(|position| × mark)
 //! initial margin       = Σ_perp tiered IM(worst case × mark) + open loss
 //! worst case           = max(|position + open buys|, |position − open sells|)
 //! open loss            = max(0, Σ buy limit notional − open buys × mark)
 //!                        + max(0, open sells × mark − Σ sell limit notional)
 //! ```
+//!
+//! A margin loan is the account's negative USD balance, so it is already in both equities
+//! (interest is charged into it as it accrues); securities collateral is posted by the
+//! operator (`margin`).
 //!
 //! Unrealised profit counts only for maintenance: anything that adds exposure or withdraws
 //! must be backed by realised value (the 2022 lesson in SPEC §6). Balances held for spot orders
@@ -73,7 +78,7 @@ pub(crate) struct Outflow {
 impl Engine {
     /// USD units per whole unit of `asset` from its perpetual's index; `valid_only` refuses a
     /// stale index.
-    fn va_price_units(&self, asset: Asset, valid_only: bool) -> Option<i64> {
+    pub(crate) fn va_price_units(&self, asset: Asset, valid_only: bool) -> Option<i64> {
         let inst = &self.instruments[self.va_perp[asset.index()]? as usize];
         let perp = inst.perp.as_ref()?;
         if perp.index.price.0 <= 0 || (valid_only && !perp.index.is_valid(self.now)) {
@@ -83,7 +88,7 @@ impl Engine {
     }
 
     /// `units` of `asset` in USD after haircut, rounded down (0 without a price).
-    fn collateral_value(&self, asset: Asset, units: Units, valid_only: bool) -> i128 {
+    pub(crate) fn collateral_value(&self, asset: Asset, units: Units, valid_only: bool) -> i128 {
         if asset == Asset::Usd || units == Units::ZERO {
             // No price needed (and no 128-bit division, which shows in liquidation storms).
             return units.0 as i128;
@@ -117,8 +122,9 @@ impl Engine {
     /// Equity and margins of `account`.
     pub fn margin_summary(&self, account: AccountId) -> Option<MarginSummary> {
         let acc = self.account(account)?;
-        let mut equity: i128 = 0;
-        let mut equity_initial: i128 = 0;
+        let securities = acc.margin.securities_value.0 as i128;
+        let mut equity: i128 = securities;
+        let mut equity_initial: i128 = securities;
         for asset in Asset::ALL {
             let balance = acc.balance(asset);
             equity += self.collateral_value(asset, balance.total(), false);
@@ -202,6 +208,7 @@ impl Engine {
         if !raises {
             return Ok(());
         }
+        equity += account.margin.securities_value.0 as i128;
         for asset in Asset::ALL {
             let mut free = account.balance(asset).free;
             if outflow.asset == Some(asset) {

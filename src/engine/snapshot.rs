@@ -2,7 +2,7 @@
 //!
 //! Layout (little-endian): magic, format version, a fingerprint of the instrument
 //! specifications and limits, counters, instruments (status, reference), accounts (attributes,
-//! balances, open order ids in account-list order), fees, then every resting order in book
+//! balances, margin state, open order ids in account-list order), fees, interest income, then every resting order in book
 //! order (instrument, side, best price first, queue order), then each perpetual market as
 //! `perp::persist` encodes it. Restoring re-inserts the orders in
 //! that order, each into the pool slot its id names (`order_ids`), which rebuilds the queues,
@@ -15,6 +15,7 @@ use super::asset::Asset;
 use super::digest::Digest;
 use super::event::VecSink;
 use super::instrument::InstrumentSpec;
+use super::margin::MarginAccount;
 use super::order::{flags, Order, Side, StpMode, TimeInForce};
 use super::state::{Engine, EngineError, EngineLimits};
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
@@ -22,7 +23,7 @@ use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units}
 const MAGIC: u64 = 0x5853_4E50_454E_4731; // "1GNEPNSX"
 /// Version 2: order ids encode their pool slot (version 1 ids were plain serials).
 /// Version 4: perpetual markets follow the orders.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,22 @@ pub fn fingerprint(specs: &[InstrumentSpec], limits: &EngineLimits) -> u64 {
     for haircut in limits.risk.haircut_ppm {
         d.signed(haircut.0);
     }
+    let margin = &limits.margin;
+    for rate in [
+        margin.interest_rate_ppm,
+        margin.va_share_cap_ppm,
+        margin.single_asset_cap_ppm,
+        margin.call_ratio_ppm,
+        margin.close_out_ratio_ppm,
+        margin.close_out_end_ratio_ppm,
+        margin.close_out_step_ppm,
+        margin.close_out_slippage_ppm,
+        margin.close_out_fee_ppm,
+    ] {
+        d.signed(rate.0);
+    }
+    d.word(margin.interest_interval_ns);
+    d.word(margin.loan_fund_account.map_or(u64::MAX, u64::from));
     d.word(limits.max_accounts as u64);
     d.word(limits.max_orders as u64);
     d.word(limits.max_levels_per_book as u64);
@@ -139,6 +156,7 @@ impl Engine {
         for asset in Asset::ALL {
             w.i64(self.fees(asset).0);
         }
+        w.i64(self.interest_income.0);
         w.u64(self.retired.len() as u64);
         for (account, cl_ord_id) in self.retired.iter() {
             w.u64(*account as u64);
@@ -178,6 +196,7 @@ impl Engine {
             w.i64(balance.free.0);
             w.i64(balance.held.0);
         }
+        account.margin.encode(&mut |v| w.u64(v));
         w.u64(account.open_orders as u64);
         let mut slot = account.orders_head;
         while slot != NIL {
@@ -228,6 +247,7 @@ impl Engine {
         for asset in Asset::ALL {
             engine.fees[asset.index()] = Units(r.i64()?);
         }
+        engine.interest_income = Units(r.i64()?);
         let retired = r.u64()?;
         if retired > engine.limits.retired_cl_ord_ids as u64 {
             return Err(SnapshotError::Invalid {
@@ -327,6 +347,21 @@ impl Engine {
                 held: Units(r.i64()?),
             };
         }
+        let mut failed = None;
+        let margin = MarginAccount::decode(&mut || match r.u64() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        account.margin = margin.map_err(|what| SnapshotError::Invalid {
+            what,
+            value: id.0 as u64,
+        })?;
         let open = r.u64()?;
         let mut ids = Vec::with_capacity(open as usize);
         for _ in 0..open {

@@ -1,10 +1,14 @@
 //! Order entry on spot instruments: validation, funds held at entry, matching, resting.
 //!
+//! Margin financing: an eligible account's buy may hold more USD than it has free; the free
+//! balance then goes below zero and the fill turns it into a loan (see `margin::check`).
+//!
 //! Holding rule: a buy order holds, per open lot, the notional at its limit (or protection)
 //! price plus the highest fee it could pay; a sell order holds the base quantity. Holds are
 //! linear in lots, so every release is exact and a fill never needs more than was held.
 
 use super::account::NIL;
+use super::asset::Asset;
 use super::command::NewOrder;
 use super::event::{CancelReason, Event, EventSink};
 use super::order::{flags, OrdType, Order, Side, TimeInForce};
@@ -91,8 +95,15 @@ impl Engine {
             self.check_perp_order(account, inst, &order)?;
         } else {
             let (asset, needed) = entry_hold(inst, cmd.side, limit, cmd.qty);
+            if cmd.side == Side::Buy {
+                // A called account may not add exposure (SFC: advances stop).
+                Self::check_no_margin_call(account)?;
+            }
             if account.balance(asset).free < needed {
-                return Err(RejectReason::InsufficientFunds);
+                if asset != Asset::Usd {
+                    return Err(RejectReason::InsufficientFunds);
+                }
+                self.check_borrowing(account, needed)?;
             }
             if !self.perps.is_empty() && self.has_perp_exposure(cmd.account) {
                 let outflow = Outflow {

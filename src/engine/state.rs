@@ -11,6 +11,7 @@ use super::event::EventSink;
 use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
 use super::liquidation::LiquidationIndex;
+use super::margin::MarginRules;
 use super::order::Side;
 use super::order_ids::OrderIds;
 use super::perp::PerpMarket;
@@ -30,6 +31,8 @@ pub struct EngineLimits {
     pub retired_cl_ord_ids: u32,
     /// Venue-wide risk rules (perpetual gating, collateral haircuts).
     pub risk: RiskRules,
+    /// Margin-financing rules.
+    pub margin: MarginRules,
 }
 
 impl Default for EngineLimits {
@@ -41,6 +44,7 @@ impl Default for EngineLimits {
             max_open_orders_per_account: 100_000,
             retired_cl_ord_ids: 100_000,
             risk: RiskRules::default(),
+            margin: MarginRules::default(),
         }
     }
 }
@@ -58,6 +62,8 @@ pub enum EngineError {
     },
     #[error("limit {what} must be positive")]
     Limit { what: &'static str },
+    #[error(transparent)]
+    Margin(#[from] super::margin::rules::RulesError),
 }
 
 /// Live state of one instrument.
@@ -196,6 +202,16 @@ pub struct Engine {
     pub(crate) adl_scratch: Vec<(i128, u32)>,
     pub(crate) adl_ranked: Option<(InstrumentId, i64)>,
     pub(crate) adl_cursor: usize,
+    /// Per asset, the spot instrument that sells it in a loan close-out.
+    pub(crate) va_spot: [Option<u16>; Asset::COUNT],
+    /// Accounts eligible for margin financing, by id (`margin_flag` marks them).
+    pub(crate) margin_accounts: Vec<u32>,
+    pub(crate) margin_flag: Vec<bool>,
+    /// Margin accounts whose balances changed in this command, to re-evaluate at its end.
+    pub(crate) loan_dirty: Vec<u32>,
+    pub(crate) loan_dirty_flag: Vec<bool>,
+    /// Interest charged on margin loans, USD units (the lender's income).
+    pub(crate) interest_income: Units,
 }
 
 impl Engine {
@@ -219,6 +235,7 @@ impl Engine {
         if let Some((what, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(EngineError::Limit { what });
         }
+        limits.margin.validate()?;
         let mut states = Vec::with_capacity(instruments.len());
         for (index, spec) in instruments.into_iter().enumerate() {
             spec.validate()
@@ -241,6 +258,11 @@ impl Engine {
         for id in &perps {
             let base = states[id.0 as usize].spec.base.index();
             va_perp[base] = va_perp[base].or(Some(id.0));
+        }
+        let mut va_spot = [None; Asset::COUNT];
+        for state in states.iter().filter(|s| s.perp.is_none()) {
+            let base = state.spec.base.index();
+            va_spot[base] = va_spot[base].or(Some(state.spec.id.0));
         }
         let max_orders = limits.max_orders as usize;
         let max_accounts = limits.max_accounts as usize;
@@ -282,6 +304,12 @@ impl Engine {
             adl_cursor: 0,
             perps,
             va_perp,
+            va_spot,
+            margin_accounts: Vec::with_capacity(max_accounts),
+            margin_flag: vec![false; max_accounts],
+            loan_dirty: Vec::with_capacity(max_accounts),
+            loan_dirty_flag: vec![false; max_accounts],
+            interest_income: Units::ZERO,
         })
     }
 
@@ -311,10 +339,14 @@ impl Engine {
     pub(crate) fn begin(&mut self, seq: u64, time_ns: TimeNs, sink: &mut impl EventSink) {
         debug_assert!(seq > self.last_seq, "sequence numbers must increase");
         self.last_seq = seq;
+        let before = self.now;
         if time_ns > self.now {
             self.now = time_ns;
         }
         self.expire_due(sink);
+        if !self.margin_accounts.is_empty() {
+            self.interest_timer(before);
+        }
         if !self.perps.is_empty() {
             self.perp_timers(sink);
         }
@@ -323,10 +355,14 @@ impl Engine {
     /// After a command: perpetual marks follow the books, trades and index.
     #[inline]
     pub(crate) fn end(&mut self, sink: &mut impl EventSink) {
+        let mut moved = false;
         if !self.perps.is_empty() {
             self.refresh_marks(sink);
-            let moved = std::mem::take(&mut self.prices_moved);
+            moved = std::mem::take(&mut self.prices_moved);
             self.run_liquidations(moved, sink);
+        }
+        if !self.margin_accounts.is_empty() {
+            self.margin_end(moved, sink);
         }
     }
 
@@ -342,10 +378,12 @@ impl Engine {
     /// timer record when its clock passes it, so expiry does not wait for the next message.
     pub fn next_timer_ns(&self) -> Option<TimeNs> {
         let expiry = self.expiries.peek().map(|Reverse((time_ns, _))| *time_ns);
-        match (expiry, self.next_perp_timer_ns()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_perp_timer_ns(), self.next_interest_ns()]
+            .into_iter()
+            .fold(expiry, |next, timer| match (next, timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            })
     }
 
     /// The perpetual market of `instrument`, if it is a perpetual.
@@ -415,8 +453,8 @@ impl Engine {
         Some(self.pool.get(slot))
     }
 
-    /// Everything the venue holds of `asset`: every account's free and held balance plus fees,
-    /// and for USD minus the entry cost of all perpetual positions. Trading and funding never
+    /// Everything the venue holds of `asset`: every account's free and held balance plus fees
+    /// (and interest income), and for USD minus the entry cost of all perpetual positions. Trading and funding never
     /// change it; only deposits and withdrawals do.
     ///
     /// Why the cost: a perpetual trade of `dq` lots at `p` moves `p × dq` between the two
@@ -438,7 +476,16 @@ impl Engine {
                     .sum::<i128>();
             }
         }
-        accounts + self.fees(asset).0 as i128 - cost
+        let interest = match asset {
+            Asset::Usd => self.interest_income.0 as i128,
+            _ => 0,
+        };
+        accounts + self.fees(asset).0 as i128 + interest - cost
+    }
+
+    /// Interest charged on margin loans so far (USD units).
+    pub fn interest_income(&self) -> Units {
+        self.interest_income
     }
 
     /// Links `slot` at the head of its account's order list.

@@ -464,6 +464,8 @@ impl Gateway {
                 Reply::AdminReject(m) => self.send_to_session(session, m, now_ns),
                 Reply::Position(m) => self.send_to_session(session, m, now_ns),
                 Reply::FundingPayment(m) => self.send_to_session(session, m, now_ns),
+                Reply::MarginCall(m) => self.send_to_session(session, m, now_ns),
+                Reply::Liquidation(m) => self.send_to_session(session, m, now_ns),
             }
         }
     }

@@ -46,6 +46,19 @@ pub fn bootstrap_messages(config: &Config) -> Result<Vec<Vec<u8>>, ConfigError> 
                     Asset::Eth => wire::Asset::Eth,
                 },
             }),
+            AdminCommand::SetCollateralValue {
+                account,
+                class,
+                value,
+                haircut_ppm,
+            } => encode(&wire::CollateralValueUpdate {
+                admin_req_id,
+                account: account.0 as u64,
+                security_collateral_value: value.0,
+                // Configuration checked the haircut is within [0, 1e6].
+                haircut_ppm: haircut_ppm.0 as u32,
+                security_class: class,
+            }),
             other => {
                 let what = format!("bootstrap cannot encode {other:?}");
                 return Err(ConfigError::Invalid(what));

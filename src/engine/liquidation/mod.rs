@@ -3,6 +3,7 @@
 
 mod adl;
 pub mod index;
+mod loan;
 pub mod price;
 mod run;
 

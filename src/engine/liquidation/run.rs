@@ -42,9 +42,11 @@ use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, 
 const MAX_PASSES: usize = 64;
 
 impl Engine {
-    /// Notes that `account`'s equity or positions changed in this command.
+    /// Notes that `account`'s equity or positions changed in this command (and, for a margin
+    /// account, its loan).
     #[inline]
     pub(crate) fn mark_dirty(&mut self, account: AccountId) {
+        self.mark_loan_dirty(account);
         let index = account.0 as usize;
         if self.perps.is_empty() || self.dirty_flag[index] {
             return;
@@ -448,6 +450,7 @@ impl Engine {
             sink.event(&Event::AutoDeleveraged {
                 account: AccountId(counterparty),
                 instrument,
+                side: side.opposite(),
                 qty: QtyLots(take.abs()),
                 price: bp,
             });

@@ -7,7 +7,7 @@
 //! 3. Order notional (at the limit or protection price) at most `max_order_notional`.
 //! 4. Reduce-only: the order must be against the position and not larger than it.
 //! 5. If some of the order's lots would open or increase the position were it to fill now
-//!    (`opening_lots`): the index must be valid (the protective state otherwise) and open
+//!    (`opening_lots`): the account must not be under a margin call, the index must be valid (the protective state otherwise) and open
 //!    interest plus those lots must stay within the open-interest cap. If it grows the worst
 //!    case (see `Position::worst_case_lots`): the position cap must hold.
 //! 6. Initial margin (see `risk`): required unless the order does not raise it.
@@ -137,6 +137,9 @@ impl Engine {
         opening: i64,
     ) -> Result<(), RejectReason> {
         let perp = inst.perp.as_ref().expect("a perpetual instrument");
+        if opening > 0 {
+            Self::check_no_margin_call(account)?;
+        }
         if opening > 0 && !perp.index.is_valid(self.now) {
             return Err(RejectReason::IndexStale);
         }

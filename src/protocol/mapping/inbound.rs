@@ -6,7 +6,9 @@ use crate::engine::event::Event;
 use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
 use crate::engine::reject::RejectReason;
 use crate::engine::state::{Engine, InstrumentState};
-use crate::engine::{AccountId, Asset, InstrumentId, OrderId, OrderRef, PriceTicks, Units};
+use crate::engine::{
+    AccountId, Asset, InstrumentId, OrderId, OrderRef, PriceTicks, RatePpm, Units,
+};
 use crate::protocol::codec as wire;
 use crate::protocol::codec::Inbound;
 
@@ -295,8 +297,20 @@ fn admin(account: AccountId, operator: bool, message: &Inbound<'_>, engine: &Eng
                 wire::SecurityTradingStatus::ReadyToTrade => AdminCommand::Resume { instrument },
             }
         }
-        // Collateral values, index constituents and risk parameters arrive with the perpetual
-        // and margin engines.
+        Inbound::CollateralValueUpdate(view) => {
+            let m = view.to_plain();
+            let Ok(target) = u32::try_from(m.account).map(AccountId) else {
+                return refuse(account, RejectReason::UnknownAccount);
+            };
+            AdminCommand::SetCollateralValue {
+                account: target,
+                class: m.security_class,
+                value: Units(m.security_collateral_value),
+                haircut_ppm: RatePpm(i64::from(m.haircut_ppm)),
+            }
+        }
+        // Index constituents are applied by the core outside `Command`; risk parameters are
+        // configuration.
         _ => return refuse(account, RejectReason::Unsupported),
     };
     Translated::Command(Command::Admin(command))

@@ -2,7 +2,9 @@
 //!
 //! A fill yields two execution reports (maker and taker) and, on a perpetual, an unsolicited
 //! PositionReport for each side; a funding settlement yields a FundingPaymentReport per
-//! position; `Rested`, index, mark and funding-rate events yield none (they are for market
+//! position; a margin status change a MarginCallReport; each liquidation step (perpetual or
+//! loan close-out) a LiquidationReport to the liquidated account, and each ADL fill one to the
+//! deleveraged account; `Rested`, index, mark and funding-rate events yield none (they are for market
 //! data). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
 //! PosMaintRptIDs and FundingRptIDs are `seq << 20 | n` for the n-th report of the command
 //! stamped `seq`: unique and reproducible on replay.
@@ -26,6 +28,8 @@ pub enum Reply {
     AdminReject(wire::AdminReject),
     Position(wire::PositionReport),
     FundingPayment(wire::FundingPaymentReport),
+    MarginCall(wire::MarginCallReport),
+    Liquidation(wire::LiquidationReport),
 }
 
 /// What the translation of one command's events needs beyond the events.
@@ -336,13 +340,79 @@ pub fn replies(
             };
             deliver(account, funding_reply(&payment, later, engine, ctx));
         }
+        Event::MarginCall {
+            account,
+            status,
+            loan,
+            loanable,
+            coverage_ppm,
+        } => {
+            let change = reports::MarginChange {
+                account,
+                status,
+                loan,
+                loanable,
+                coverage_ppm,
+            };
+            let report = reports::margin_call_report(&change, ctx.next_report_id(), ctx.time_ns);
+            deliver(account, Reply::MarginCall(report));
+        }
+        Event::Liquidation {
+            account,
+            instrument,
+            stage,
+            side,
+            qty,
+            price,
+        } => {
+            let step = reports::LiquidationStep {
+                account,
+                instrument,
+                stage: Some(stage),
+                side,
+                qty,
+                price,
+            };
+            deliver(account, liquidation_reply(engine, &step, ctx));
+        }
+        Event::AutoDeleveraged {
+            account,
+            instrument,
+            side,
+            qty,
+            price,
+        } => {
+            let step = reports::LiquidationStep {
+                account,
+                instrument,
+                stage: None,
+                side,
+                qty,
+                price,
+            };
+            deliver(account, liquidation_reply(engine, &step, ctx));
+        }
         Event::Rested { .. }
         | Event::MarkPrice { .. }
         | Event::FundingRate { .. }
-        | Event::Liquidation { .. }
         | Event::LiquidationFee { .. }
-        | Event::AutoDeleveraged { .. } => {}
+        | Event::InterestCharged { .. }
+        | Event::LoanWrittenOff { .. } => {}
     }
+}
+
+fn liquidation_reply(
+    engine: &Engine,
+    step: &reports::LiquidationStep,
+    ctx: &mut ReplyContext,
+) -> Reply {
+    let report_id = ctx.next_report_id();
+    Reply::Liquidation(reports::liquidation_report(
+        engine,
+        step,
+        report_id,
+        ctx.time_ns,
+    ))
 }
 
 /// The FundingPaymentReport of one payment; its settlement time comes from the settled

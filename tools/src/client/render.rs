@@ -108,6 +108,8 @@ pub fn message_name(message: &Plain) -> &'static str {
         Plain::PositionReport(_) => "PositionReport",
         Plain::CollateralReport(_) => "CollateralReport",
         Plain::FundingPaymentReport(_) => "FundingPaymentReport",
+        Plain::MarginCallReport(_) => "MarginCallReport",
+        Plain::LiquidationReport(_) => "LiquidationReport",
         Plain::AccountSetup(_) => "AccountSetup",
         Plain::FundsTransfer(_) => "FundsTransfer",
         Plain::CollateralValueUpdate(_) => "CollateralValueUpdate",
@@ -266,6 +268,25 @@ fn application_fields(message: &Plain, f: &mut Fields<'_>) {
         Plain::PositionReport(m) => position_report(m, f),
         Plain::CollateralReport(m) => collateral_report(m, f),
         Plain::FundingPaymentReport(m) => funding_payment_report(m, f),
+        Plain::MarginCallReport(m) => {
+            f.int("MarginRptID", m.margin_rpt_id)
+                .int("Account", m.account)
+                .name("MarginStatus", m.margin_status)
+                .dec("LoanAmount", m.loan_amount)
+                .dec("LoanableValue", m.loanable_value)
+                .opt_int("CoverageRatio", m.coverage_ratio)
+                .int("TransactTime", m.transact_time);
+        }
+        Plain::LiquidationReport(m) => {
+            f.int("LiquidationRptID", m.liquidation_rpt_id)
+                .int("Account", m.account)
+                .security(m.security_id)
+                .name("LiquidationStage", m.liquidation_stage)
+                .name("Side", m.side)
+                .dec("LastQty", m.last_qty)
+                .dec("LastPx", m.last_px)
+                .int("TransactTime", m.transact_time);
+        }
         Plain::AdminAck(m) => {
             f.int("AdminReqID", m.admin_req_id)
                 .int("TransactTime", m.transact_time)

@@ -6,14 +6,17 @@
 //! MaintenanceMargin = Σ_perp tiered MM at the mark
 //! CollateralValue   = USD: the balance; BTC, ETH: balance × index × (1 − haircut), rounded
 //!                     down
-//! LoanAmount, AccruedInterest = 0 (no margin lending yet)
+//! LoanAmount        = the margin loan: the negative USD balance of a margin client
+//!                     (interest is charged into it as it accrues)
+//! AccruedInterest   = interest charged on the loan so far
 //! ```
 //!
 //! Balance is free plus held, as maintenance equity counts it. The price of BTC or ETH is the
 //! last index of the first perpetual on that asset, valid or stale, as the engine's
 //! maintenance equity uses it; without an index the value is 0. The haircut is the venue's
 //! (`[risk]` in the configuration). So the per-asset values add up, with the unrealised PnL,
-//! to TotalNetValue.
+//! to TotalNetValue, together with the securities collateral after haircut (not an asset of
+//! the group: the broker holds the securities).
 
 use crate::engine::types::{Units, PPM, UNITS_PER_WHOLE};
 use crate::engine::{AccountId, Asset, Engine};
@@ -41,6 +44,8 @@ pub fn collateral_report(
     report.total_net_value = summary.equity.0;
     report.initial_margin = summary.initial_margin.0;
     report.maintenance_margin = summary.maintenance_margin.0;
+    report.loan_amount = engine.loan_view(account).map_or(0, |v| v.loan.0);
+    report.accrued_interest = state.margin.interest_charged.0;
     for asset in Asset::ALL {
         let balance = state.balance(asset);
         let entry = wire::CollateralAmountsEntry {
