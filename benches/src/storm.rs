@@ -2,8 +2,8 @@
 //! that drops the mark by 20%.
 //!
 //! Set-up (untimed), on `crate::perp_venue`'s engine with `max_accounts = N + 10`:
-//! 1. The default configuration's accounts with their opening balances (`1..=7`; account 6
-//!    is BTC-USD-PERP's insurance fund with 1,000,000 USD).
+//! 1. The default configuration's accounts with their opening balances (`1..=7`, `20`, `21`;
+//!    account 6 is BTC-USD-PERP's insurance fund with 1,000,000 USD).
 //! 2. A market maker, `MAKER`, with `MAKER_DEPOSIT_USD`.
 //! 3. N traders from `FIRST_TRADER` on: a leveraged trader deposits `LEVERAGED_DEPOSIT_USD`
 //!    (20× its position), any other `SAFE_DEPOSIT_USD` (2×). In the storm every trader is
@@ -55,8 +55,8 @@ pub const LEVERAGED_DEPOSIT_USD: i64 = 5;
 pub const SAFE_DEPOSIT_USD: i64 = 50;
 /// The market maker's deposit: margin for the opposite of every trader's long.
 pub const MAKER_DEPOSIT_USD: i64 = 100_000_000;
-/// The market maker: the first id after the default configuration's accounts.
-pub const MAKER: AccountId = AccountId(8);
+/// The market maker: an id after the default configuration's accounts (1..=21).
+pub const MAKER: AccountId = AccountId(30);
 /// The first trader's id.
 pub const FIRST_TRADER: u32 = MAKER.0 + 1;
 /// Traders filled by each resting sell of the maker (1 BTC, within the order notional cap).

@@ -68,6 +68,13 @@ pub struct MarginSummary {
     pub unrealised: Units,
 }
 
+/// Equity and maintenance margin (see `Engine::maintenance_view`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MaintenanceView {
+    pub equity: Units,
+    pub maintenance_margin: Units,
+}
+
 /// Money leaving the account's free balances with the action being checked.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Outflow {
@@ -156,6 +163,36 @@ impl Engine {
             initial_margin: clip(im),
             maintenance_margin: clip(mm),
             unrealised: clip(unrealised),
+        })
+    }
+
+    /// Maintenance equity and maintenance margin only: what the liquidation engine asks of
+    /// every candidate, several times per account in a storm, without the initial-margin
+    /// terms `margin_summary` adds. Same values as `margin_summary`'s fields.
+    pub(crate) fn maintenance_view(&self, account: AccountId) -> Option<MaintenanceView> {
+        let acc = self.account(account)?;
+        let mut equity: i128 = acc.margin.securities_value.0 as i128;
+        for asset in Asset::ALL {
+            equity += self.collateral_value(asset, acc.balance(asset).total(), false);
+        }
+        let mut mm: i128 = 0;
+        for &id in &self.perps {
+            let inst = &self.instruments[id.0 as usize];
+            let perp = inst.perp.as_ref().expect("listed as a perpetual");
+            let position = perp.position(account.0);
+            if position.qty == 0 {
+                continue;
+            }
+            let npt = inst.notional_per_tick_lot;
+            equity += position.unrealised(perp.mark.price, npt).0 as i128;
+            let notional = position.notional_at(perp.mark.price, npt);
+            mm += maintenance_margin(&perp.spec.tiers, notional)
+                .map_or(i64::MAX as i128, |m| m.0 as i128);
+        }
+        let clip = |v: i128| Units(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+        Some(MaintenanceView {
+            equity: clip(equity),
+            maintenance_margin: clip(mm),
         })
     }
 

@@ -147,8 +147,15 @@ impl Runtime {
         for i in 0..self.gateway.batch.items.len() {
             let item = self.gateway.batch.items[i];
             if let Some(query) = query_of(item.template_id) {
-                let request_id = request_id(self.gateway.batch.message(&item));
-                self.answer(query, request_id, item.session, item.account);
+                let (request_id, named) = request_of(self.gateway.batch.message(&item));
+                // An operator may ask about any account (the insurance funds, a client); any
+                // other session only about its own.
+                let account = if item.operator {
+                    named.unwrap_or(item.account)
+                } else {
+                    item.account
+                };
+                self.answer(query, request_id, item.session, account);
                 continue;
             }
             let flags = if item.operator { FLAG_OPERATOR } else { 0 };
@@ -273,11 +280,19 @@ fn query_of(template_id: u16) -> Option<Query> {
     }
 }
 
-fn request_id(message: &[u8]) -> u64 {
+/// The request id of a query and the account it names.
+fn request_of(message: &[u8]) -> (u64, Option<AccountId>) {
+    let account = |id: u64| u32::try_from(id).ok().map(AccountId);
     match wire::decode(message) {
-        Ok(wire::Inbound::RequestForPositions(v)) => v.to_plain().pos_req_id,
-        Ok(wire::Inbound::CollateralInquiry(v)) => v.to_plain().coll_inquiry_id,
-        _ => 0,
+        Ok(wire::Inbound::RequestForPositions(v)) => {
+            let m = v.to_plain();
+            (m.pos_req_id, account(m.account))
+        }
+        Ok(wire::Inbound::CollateralInquiry(v)) => {
+            let m = v.to_plain();
+            (m.coll_inquiry_id, account(m.account))
+        }
+        _ => (0, None),
     }
 }
 

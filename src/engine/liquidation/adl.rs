@@ -37,7 +37,7 @@ pub(crate) fn rank_opposite(
         let cost = (position.cost.0 as i128).abs().max(1);
         let notional = position.notional_at(perp.mark.price, npt).0 as i128;
         let equity = engine
-            .margin_summary(AccountId(holder))
+            .maintenance_view(AccountId(holder))
             .map_or(1, |s| (s.equity.0 as i128).max(1));
         let ratio = upnl * PPM as i128 / cost;
         let score = if upnl >= 0 {

@@ -24,7 +24,7 @@
 
 use crate::engine::perp::margin::maintenance_tiers;
 use crate::engine::perp::spec::MarginTier;
-use crate::engine::types::{div_ceil_i128, PriceTicks, PPM};
+use crate::engine::types::{div_ceil_i128, div_euclid_i128, PriceTicks, PPM};
 
 /// One position and what the rest of its account contributes.
 #[derive(Clone, Copy, Debug)]
@@ -96,9 +96,9 @@ pub fn bankruptcy_price(qty: i64, per_tick_lot: i64, equity: i128, mark: PriceTi
     let qn = qty as i128 * per_tick_lot as i128;
     let m0 = mark.0 as i128;
     let price = if qty > 0 {
-        m0 - equity.div_euclid(qn)
+        m0 - div_euclid_i128(equity, qn)
     } else {
-        m0 + equity.div_euclid(qn.abs())
+        m0 + div_euclid_i128(equity, qn.abs())
     };
     price_of(price)
 }

@@ -34,8 +34,9 @@ use crate::engine::event::{CancelReason, Event, EventSink, LiquidationStage};
 use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
 use crate::engine::perp::margin::{initial_margin, maintenance_margin};
 use crate::engine::perp::position::lots_notional;
+use crate::engine::risk::MaintenanceView;
 use crate::engine::state::{Engine, InstrumentState};
-use crate::engine::types::{div_ceil_i128, UNITS_PER_WHOLE};
+use crate::engine::types::{div_ceil_i128, div_euclid_i128, UNITS_PER_WHOLE};
 use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, PPM};
 
 /// Most liquidation passes in one command; candidates beyond it wait for the next command.
@@ -99,8 +100,8 @@ impl Engine {
         let mut liquidated = false;
         for k in 0..self.liq_scratch.len() {
             let account = AccountId(self.liq_scratch[k].1);
-            if self.is_liquidatable(account) {
-                self.liquidate(account, sink);
+            if let Some(view) = self.liquidatable(account) {
+                self.liquidate(account, view, sink);
                 liquidated = true;
             }
         }
@@ -114,15 +115,17 @@ impl Engine {
         }
     }
 
-    /// Equity below maintenance margin, and not an insurance fund.
-    fn is_liquidatable(&self, account: AccountId) -> bool {
+    /// The account's equity and maintenance margin if equity is below maintenance margin and
+    /// the account is not an insurance fund.
+    fn liquidatable(&self, account: AccountId) -> Option<MaintenanceView> {
         if self.is_insurance_fund(account) {
-            return false;
+            return None;
         }
-        let summary = self
-            .margin_summary(account)
+        let view = self
+            .maintenance_view(account)
             .expect("indexed accounts exist");
-        summary.maintenance_margin > Units::ZERO && summary.equity < summary.maintenance_margin
+        let below = view.maintenance_margin > Units::ZERO && view.equity < view.maintenance_margin;
+        below.then_some(view)
     }
 
     pub(crate) fn is_insurance_fund(&self, account: AccountId) -> bool {
@@ -149,7 +152,7 @@ impl Engine {
             self.set_cross(account, false);
             return;
         }
-        let Some(summary) = self.margin_summary(AccountId(account)) else {
+        let Some(summary) = self.maintenance_view(AccountId(account)) else {
             return;
         };
         let mut positions = 0;
@@ -202,25 +205,35 @@ impl Engine {
         }
     }
 
-    /// The sequence of the module comment for one account.
-    fn liquidate(&mut self, account: AccountId, sink: &mut impl EventSink) {
+    /// The sequence of the module comment for one account, whose equity and maintenance
+    /// margin are `view`. Canceling its orders changes neither (perpetual orders hold nothing,
+    /// spot holds only move between free and held), so the first step starts from `view`.
+    fn liquidate(&mut self, account: AccountId, view: MaintenanceView, sink: &mut impl EventSink) {
         self.cancel_all_of(account, CancelReason::Liquidation, sink);
+        let mut known = Some(view);
         for k in 0..self.perps.len() {
             let id = self.perps[k];
-            self.liquidate_position(account, id, sink);
+            // Valid for the first position only: liquidating one changes the account.
+            self.liquidate_position(account, id, known.take(), sink);
         }
         self.mark_dirty(account);
     }
 
-    /// Steps 2–4 for one position.
+    /// Steps 2–4 for one position; `known` is the account's current view, if the caller has
+    /// it (each view costs a pass over the account's positions).
     fn liquidate_position(
         &mut self,
         account: AccountId,
         instrument: InstrumentId,
+        mut known: Option<MaintenanceView>,
         sink: &mut impl EventSink,
     ) {
         loop {
-            let Some((qty, bp)) = self.liquidation_need(account, instrument) else {
+            let view = match known.take() {
+                Some(view) => view,
+                None => self.maintenance_view(account).expect("account exists"),
+            };
+            let Some((qty, bp)) = self.liquidation_need(account, instrument, &view) else {
                 return;
             };
             let inst = &self.instruments[instrument.0 as usize];
@@ -244,7 +257,9 @@ impl Engine {
                 });
             }
             if filled.0 < step {
-                self.take_over_rest(account, instrument, sink);
+                // Nothing filled, no fee: the account is as `view` saw it.
+                let unchanged = (filled.0 == 0).then_some(view);
+                self.take_over_rest(account, instrument, unchanged, sink);
                 return;
             }
         }
@@ -256,6 +271,7 @@ impl Engine {
         &self,
         account: AccountId,
         instrument: InstrumentId,
+        summary: &MaintenanceView,
     ) -> Option<(i64, PriceTicks)> {
         let inst = &self.instruments[instrument.0 as usize];
         let perp = inst.perp.as_ref().expect("perp");
@@ -263,16 +279,13 @@ impl Engine {
         if qty == 0 {
             return None;
         }
-        let summary = self.margin_summary(account).expect("account exists");
         let npt = inst.notional_per_tick_lot;
         let notional = lots_notional(qty.abs(), perp.mark.price, npt);
         let initial = initial_margin(&perp.spec.tiers, notional).unwrap_or(Units(i64::MAX / 4));
         let maint = maintenance_margin(&perp.spec.tiers, notional).unwrap_or(initial);
         let others = summary.maintenance_margin.0 as i128 - maint.0 as i128;
-        let end = others
-            + maint.0 as i128
-            + (initial.0 as i128 - maint.0 as i128) * perp.spec.liquidation_end_ppm.0 as i128
-                / PPM as i128;
+        let band = (initial.0 as i128 - maint.0 as i128) * perp.spec.liquidation_end_ppm.0 as i128;
+        let end = others + maint.0 as i128 + div_euclid_i128(band, PPM as i128);
         if summary.equity.0 as i128 >= end {
             return None;
         }
@@ -342,7 +355,7 @@ impl Engine {
         let notional = lots_notional(filled.0, perp.mark.price, inst.notional_per_tick_lot);
         let fund = perp.spec.insurance_fund_account;
         let fee = notional.times_rate_ceil(perp.spec.liquidation_fee_ppm);
-        let equity = self.margin_summary(account).expect("account").equity;
+        let equity = self.maintenance_view(account).expect("account").equity;
         let fee = fee.min(equity).max(Units::ZERO);
         if fee == Units::ZERO {
             return;
@@ -369,6 +382,7 @@ impl Engine {
         &mut self,
         account: AccountId,
         instrument: InstrumentId,
+        known: Option<MaintenanceView>,
         sink: &mut impl EventSink,
     ) {
         let inst = &self.instruments[instrument.0 as usize];
@@ -377,14 +391,15 @@ impl Engine {
         if qty == 0 {
             return;
         }
-        let equity = self.margin_summary(account).expect("account").equity.0 as i128;
+        let view = known.or_else(|| self.maintenance_view(account));
+        let equity = view.expect("account").equity.0 as i128;
         let npt = inst.notional_per_tick_lot;
         let bp = bounded_bankruptcy_price(inst, qty, equity);
         if let Some(fund) = perp.spec.insurance_fund_account {
             // The fund's position after taking `qty` at bp, valued at mark.
             let gain = qty as i128 * (perp.mark.price.0 - bp.0) as i128 * npt as i128;
             let fund_equity = self
-                .margin_summary(AccountId(fund))
+                .maintenance_view(AccountId(fund))
                 .map_or(0, |s| s.equity.0 as i128);
             if fund_equity + gain >= 0 {
                 self.transfer_position(instrument, account, AccountId(fund), qty, bp, sink);
