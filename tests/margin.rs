@@ -103,6 +103,19 @@ fn a_margin_client_buys_btc_with_borrowed_usd() {
 }
 
 #[test]
+fn a_sale_repays_the_loan() {
+    let mut h = Harness::new();
+    client_buys(&mut h, 3);
+    // MM1 bids 1 BTC at 101 000; the client sells into it: proceeds 101 000 less the
+    // 50.50 taker fee repay that much of the 250 150 loan.
+    h.place(limit(MM1, Side::Buy, 1_010_000, BTC, 5));
+    let sale = h.place(limit(CLIENT, Side::Sell, 1_010_000, BTC, 6));
+    assert_eq!(fills(&sale).len(), 1, "{sale:?}");
+    let loan = h.engine.loan_view(CLIENT).unwrap().loan;
+    assert_eq!(loan, Units(250_150 * USD - 101_000 * USD + 5_050_000_000));
+}
+
+#[test]
 fn borrowing_beyond_the_credit_limit_is_rejected() {
     let mut h = Harness::new();
     h.publish_index(BTC_PERP, [100_000; 3]);

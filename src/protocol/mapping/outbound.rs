@@ -701,4 +701,85 @@ mod tests {
         assert_eq!(long.mark_px, mark_px);
         assert_eq!(long.funding_amount, -mark_px / 10_000);
     }
+
+    #[test]
+    fn liquidation_steps_and_adl_fills_reach_the_accounts_concerned() {
+        use crate::engine::event::LiquidationStage;
+        use crate::engine::types::{PriceTicks, QtyLots};
+        let f = Fixture::new();
+        let step = |stage| Event::Liquidation {
+            account: MM1,
+            instrument: BTC_PERP,
+            stage,
+            side: Side::Sell,
+            qty: QtyLots(BTC_LOTS),
+            price: PriceTicks(985_000),
+        };
+        let events = [
+            step(LiquidationStage::PartialOrder),
+            step(LiquidationStage::AutoDeleverage),
+            Event::AutoDeleveraged {
+                account: MM2,
+                instrument: BTC_PERP,
+                side: Side::Buy,
+                qty: QtyLots(BTC_LOTS),
+                price: PriceTicks(985_000),
+            },
+        ];
+        let reports: Vec<(AccountId, wire::LiquidationReport)> = replies_of(&events, &f.engine)
+            .into_iter()
+            .filter_map(|(account, reply)| match reply {
+                Reply::Liquidation(report) => Some((account, report)),
+                _ => None,
+            })
+            .collect();
+        let stages: Vec<(AccountId, wire::LiquidationStage, wire::Side)> = reports
+            .iter()
+            .map(|(a, r)| (*a, r.liquidation_stage, r.side))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                (MM1, wire::LiquidationStage::PartialOrder, wire::Side::Sell),
+                (
+                    MM1,
+                    wire::LiquidationStage::AutoDeleverage,
+                    wire::Side::Sell
+                ),
+                (MM2, wire::LiquidationStage::Deleveraged, wire::Side::Buy),
+            ]
+        );
+        let (_, adl) = reports[2];
+        assert_eq!(
+            (adl.account, adl.last_qty, adl.last_px),
+            (2, USD, 98_500 * USD)
+        );
+    }
+
+    #[test]
+    fn a_margin_status_change_is_reported_to_the_account() {
+        use crate::engine::margin::MarginStatus;
+        let f = Fixture::new();
+        let call = |coverage_ppm| Event::MarginCall {
+            account: MM1,
+            status: MarginStatus::Call,
+            loan: Units(100 * USD),
+            loanable: Units(80 * USD),
+            coverage_ppm,
+        };
+        let replies = replies_of(&[call(800_000), call(i64::MAX)], &f.engine);
+        let reports: Vec<wire::MarginCallReport> = replies
+            .iter()
+            .filter_map(|(account, reply)| match reply {
+                Reply::MarginCall(report) if *account == MM1 => Some(*report),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reports.len(), 2, "{replies:?}");
+        assert_eq!(reports[0].margin_status, wire::MarginStatus::Call);
+        assert_eq!(reports[0].coverage_ratio, Some(800_000));
+        assert_eq!(reports[0].loan_amount, 100 * USD);
+        // Without a loan the coverage is unbounded: null on the wire.
+        assert_eq!(reports[1].coverage_ratio, None);
+    }
 }
