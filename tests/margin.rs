@@ -8,9 +8,10 @@ mod common;
 use common::*;
 use exchange::config::DEFAULT_TOML;
 use exchange::engine::event::LiquidationStage;
+use exchange::engine::liquidation::Trigger;
 use exchange::engine::margin::MarginStatus;
 use exchange::engine::{
-    AccountId, AdminCommand, Asset, Command, Event, RatePpm, RejectReason, Side, Units,
+    AccountId, AdminCommand, Asset, Command, Event, PriceTicks, RatePpm, RejectReason, Side, Units,
 };
 
 const USD: i64 = 100_000_000;
@@ -207,6 +208,12 @@ fn a_margin_call_when_the_collateral_price_drops_stops_advances() {
     // coverage 95.66%: above the 90% call level, below 100% (no further borrowing).
     let events = post_securities(&mut h, 250_000, 300_000);
     assert_eq!(statuses(&events), []);
+    // Filed under the BTC price where coverage falls below 90%: 175 000 + 1.6·p < 315 180,
+    // p < 87 612.5 USD: the highest tick below is 87 612.4.
+    assert_eq!(
+        h.engine.loan_triggers_of(Asset::Btc, CLIENT),
+        (Trigger::Falls(PriceTicks(876_124)), Trigger::Never)
+    );
     // BTC −20%: L = 175 000 + 4 × 80 000 × 0.4 = 303 000, coverage 86.52%: a margin call.
     let events = h.publish_index(BTC_PERP, [80_000; 3]);
     let call = events.iter().find_map(|e| match e {
@@ -240,6 +247,15 @@ fn a_margin_call_when_the_collateral_price_drops_stops_advances() {
     assert_eq!(rejected(&withdraw), Some(RejectReason::MarginCallActive));
     let sell = h.place(limit(CLIENT, Side::Sell, 1_000_000, BTC, 4));
     assert_eq!(rejected(&sell), None, "{sell:?}");
+    // Called: filed for the close-out below 75% (175 000 + 1.6·p < 262 650, p < 54 781.25)
+    // and for the way back above 90% (p ≥ 87 612.5).
+    assert_eq!(
+        h.engine.loan_triggers_of(Asset::Btc, CLIENT),
+        (
+            Trigger::Falls(PriceTicks(547_812)),
+            Trigger::Rises(PriceTicks(876_125))
+        )
+    );
     // A deposit repays 100 000: coverage 303 000 / 250 200 = 121%: the call is lifted.
     let events = h.apply(Command::Admin(AdminCommand::Deposit {
         account: CLIENT,

@@ -175,6 +175,27 @@ fn check(h: &Harness, holdings: &[i128; 3], step: usize) -> Result<(), TestCaseE
         "close-out left open at step {}",
         step
     );
+    // The trigger index found every crossing: the status is what the exact coverage says.
+    let coverage = h.engine.loan_view(CLIENT).unwrap().coverage_ppm;
+    let rules = h.engine.limits().margin;
+    let expected = if coverage < rules.call_ratio_ppm.0 {
+        MarginStatus::Call
+    } else {
+        MarginStatus::Normal
+    };
+    prop_assert_eq!(
+        client.margin.status,
+        expected,
+        "coverage {} at step {}",
+        coverage,
+        step
+    );
+    prop_assert!(
+        coverage >= rules.close_out_ratio_ppm.0,
+        "coverage {} at step {}",
+        coverage,
+        step
+    );
     Ok(())
 }
 

@@ -309,6 +309,23 @@ impl Engine {
             }
         }
         engine.refile_dirty();
+        // So are the loan triggers, filed at the prices the engine last saw.
+        for k in 0..engine.margin_accounts.len() {
+            let account = AccountId(engine.margin_accounts[k]);
+            engine.refile_loan(account);
+        }
+        for k in 0..engine.loan_triggers.len() {
+            let Some(slot) = engine.loan_triggers[k].as_ref() else {
+                continue;
+            };
+            let price = engine.instruments[slot.perp as usize]
+                .perp
+                .as_ref()
+                .expect("perp")
+                .index
+                .price;
+            engine.loan_triggers[k].as_mut().expect("present").seen = price;
+        }
         Ok(engine)
     }
 

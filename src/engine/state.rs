@@ -11,6 +11,7 @@ use super::event::EventSink;
 use super::hash::SlotMap;
 use super::instrument::{InstrumentSpec, SpecError};
 use super::liquidation::LiquidationIndex;
+use super::margin::trigger::{LoanTriggers, VA};
 use super::margin::MarginRules;
 use super::order::Side;
 use super::order_ids::OrderIds;
@@ -212,6 +213,12 @@ pub struct Engine {
     pub(crate) loan_dirty_flag: Vec<bool>,
     /// Interest charged on margin loans, USD units (the lender's income).
     pub(crate) interest_income: Units,
+    /// Loan triggers per virtual asset (BTC, ETH), where the asset has an index.
+    pub(crate) loan_triggers: [Option<LoanTriggers>; 2],
+    /// Borrowers re-evaluated on every index move (see `margin::trigger`).
+    pub(crate) loan_cross: Vec<u32>,
+    pub(crate) loan_cross_flag: Vec<bool>,
+    pub(crate) loan_scratch: Vec<u32>,
 }
 
 impl Engine {
@@ -278,6 +285,12 @@ impl Engine {
             })
             .collect();
         let with_perps = |n: usize| if perps.is_empty() { 0 } else { n };
+        let loan_triggers = VA.map(|asset| {
+            let perp = va_perp[asset.index()]?;
+            let spec = &states[perp as usize].spec;
+            let (min, max) = (spec.min_price_ticks, spec.max_price_ticks);
+            Some(LoanTriggers::new(perp, min, max, limits.max_accounts))
+        });
         Ok(Engine {
             limits,
             instruments: states,
@@ -310,6 +323,10 @@ impl Engine {
             loan_dirty: Vec::with_capacity(max_accounts),
             loan_dirty_flag: vec![false; max_accounts],
             interest_income: Units::ZERO,
+            loan_triggers,
+            loan_cross: Vec::with_capacity(max_accounts),
+            loan_cross_flag: vec![false; max_accounts],
+            loan_scratch: Vec::with_capacity(max_accounts),
         })
     }
 

@@ -9,6 +9,7 @@ mod interest;
 pub mod loanable;
 pub mod rules;
 mod status;
+pub(crate) mod trigger;
 
 pub use account::{MarginAccount, MarginStatus, SecurityCollateral};
 pub use loanable::loanable_value;

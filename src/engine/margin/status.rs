@@ -10,7 +10,7 @@
 //! ```
 //!
 //! At the end of every command the engine re-evaluates the margin accounts whose balances
-//! changed, and all margin accounts with a loan when an index moved. A change of status is a
+//! changed, and, when an index moved, the borrowers whose trigger it reached (`trigger`). A change of status is a
 //! `MarginCall` event (to the account's session and the journal's replay); a close-out is run
 //! by the liquidation engine in the same command.
 
@@ -133,13 +133,7 @@ impl Engine {
     #[inline(never)]
     pub(crate) fn margin_end(&mut self, prices_moved: bool, sink: &mut impl EventSink) {
         if prices_moved {
-            for k in 0..self.margin_accounts.len() {
-                let id = self.margin_accounts[k];
-                let acc = &self.accounts[id as usize];
-                if Self::loan_of(acc) > Units::ZERO || acc.margin.status != MarginStatus::Normal {
-                    self.mark_loan_dirty(AccountId(id));
-                }
-            }
+            self.visit_loan_triggers();
         }
         // A close-out trades with other accounts, which may be margin accounts too: they are
         // marked again and handled in a further pass (bounded; the rest waits a command).
@@ -175,6 +169,7 @@ impl Engine {
         self.set_margin_status(account, status, &view, sink);
         // The close-out changed the loan: interest runs on what is left.
         self.accounts[account.0 as usize].margin.loan_accruing = view.loan;
+        self.refile_loan(account);
     }
 
     fn set_margin_status(
