@@ -111,6 +111,26 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Runs `decode` over the words that follow. Running out of words is the reader's error
+    /// (the snapshot is truncated); `decode`'s own result is returned as it is.
+    fn decode_words<T, E>(
+        &mut self,
+        decode: impl FnOnce(&mut dyn FnMut() -> Option<u64>) -> Result<T, E>,
+    ) -> Result<Result<T, E>, SnapshotError> {
+        let mut failed = None;
+        let result = decode(&mut || match self.u64() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(result),
+        }
+    }
+
     fn u64(&mut self) -> Result<u64, SnapshotError> {
         let end = self.offset + 8;
         let chunk = self
@@ -271,17 +291,7 @@ impl Engine {
                 .perp
                 .as_mut()
                 .expect("perp");
-            let mut failed = None;
-            let result = perp.decode(&mut || match r.u64() {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    failed = Some(e);
-                    None
-                }
-            });
-            if let Some(e) = failed {
-                return Err(e);
-            }
+            let result = r.decode_words(|mut next| perp.decode(&mut next))?;
             result.map_err(|e| SnapshotError::Invalid {
                 what: match e {
                     super::perp::persist::DecodeError::Invalid(what) => what,
@@ -364,17 +374,7 @@ impl Engine {
                 held: Units(r.i64()?),
             };
         }
-        let mut failed = None;
-        let margin = MarginAccount::decode(&mut || match r.u64() {
-            Ok(v) => Some(v),
-            Err(e) => {
-                failed = Some(e);
-                None
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        let margin = r.decode_words(|mut next| MarginAccount::decode(&mut next))?;
         account.margin = margin.map_err(|what| SnapshotError::Invalid {
             what,
             value: id.0 as u64,

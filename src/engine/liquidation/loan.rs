@@ -19,11 +19,11 @@
 //! pays more than it owns: fees come out of proceeds, and what the collateral cannot repay is
 //! the fund's loss.
 
+use super::run::InternalOrder;
 use crate::engine::asset::Asset;
-use crate::engine::command::NewOrder;
 use crate::engine::event::{CancelReason, Event, EventSink, LiquidationStage};
 use crate::engine::margin::MarginStatus;
-use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
+use crate::engine::order::Side;
 use crate::engine::state::Engine;
 use crate::engine::types::{div_ceil_i128, UNITS_PER_WHOLE};
 use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, PPM};
@@ -139,7 +139,15 @@ impl Engine {
             .balance(Asset::Usd)
             .total();
         let filled = if step > 0 {
-            self.close_out_order(account, instrument, step, limit, sink)
+            let order = InternalOrder {
+                account,
+                instrument,
+                side: Side::Sell,
+                qty: step,
+                limit,
+                flags: 0,
+            };
+            self.internal_ioc(&order, sink)
         } else {
             QtyLots::ZERO
         };
@@ -162,50 +170,6 @@ impl Engine {
             return self.fund_takes_collateral(account, asset, instrument, floor, sink);
         }
         true
-    }
-
-    /// An internal IOC sell of the closed-out account; returns what filled.
-    fn close_out_order(
-        &mut self,
-        account: AccountId,
-        instrument: InstrumentId,
-        qty: i64,
-        limit: PriceTicks,
-        sink: &mut impl EventSink,
-    ) -> QtyLots {
-        if self.pool.live() == self.limits.max_orders || self.order_ids.exhausted() {
-            return QtyLots::ZERO;
-        }
-        let cmd = NewOrder {
-            account,
-            instrument,
-            cl_ord_id: 0,
-            side: Side::Sell,
-            ord_type: OrdType::Limit,
-            tif: TimeInForce::Ioc,
-            price: limit,
-            qty: QtyLots(qty),
-            expire_ns: 0,
-            flags: 0,
-            stp: StpMode::CancelResting,
-        };
-        let slot = self.enter_order(&cmd, limit);
-        self.pool.get_mut(slot).flags |= flags::LIQUIDATION;
-        sink.event(&Event::Accepted {
-            order: self.pool.get(slot).id,
-            cl_ord_id: 0,
-            account,
-            instrument,
-            side: Side::Sell,
-            tif: TimeInForce::Ioc,
-            market: false,
-            price: limit,
-            qty: QtyLots(qty),
-        });
-        let remainder = self.match_order(slot, sink);
-        let filled = self.pool.get(slot).filled;
-        self.finish_taker(slot, remainder, sink);
-        filled
     }
 
     /// `close_out_fee` × the sale's proceeds (after the taker fee), rounded up, into the

@@ -39,6 +39,18 @@ use crate::engine::state::{Engine, InstrumentState};
 use crate::engine::types::{div_ceil_i128, div_euclid_i128, UNITS_PER_WHOLE};
 use crate::engine::types::{AccountId, InstrumentId, PriceTicks, QtyLots, Units, PPM};
 
+/// An order the liquidation engine places for a liquidated account.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InternalOrder {
+    pub account: AccountId,
+    pub instrument: InstrumentId,
+    pub side: Side,
+    pub qty: i64,
+    pub limit: PriceTicks,
+    /// `order::flags` bits besides `LIQUIDATION` (reduce-only for perpetual steps).
+    pub flags: u8,
+}
+
 /// Most liquidation passes in one command; candidates beyond it wait for the next command.
 const MAX_PASSES: usize = 64;
 
@@ -244,7 +256,15 @@ impl Engine {
             ) as i64;
             let step = step.max(spec.liquidation_min_lots.0).min(qty.abs());
             let side = if qty > 0 { Side::Sell } else { Side::Buy };
-            let filled = self.liquidation_order(account, instrument, side, step, bp, sink);
+            let order = InternalOrder {
+                account,
+                instrument,
+                side,
+                qty: step,
+                limit: bp,
+                flags: flags::REDUCE_ONLY,
+            };
+            let filled = self.internal_ioc(&order, sink);
             if filled.0 > 0 {
                 self.charge_liquidation_fee(account, instrument, filled, sink);
                 sink.event(&Event::Liquidation {
@@ -295,44 +315,42 @@ impl Engine {
         ))
     }
 
-    /// An internal IOC reduce-only order of the liquidated account; returns what filled.
-    fn liquidation_order(
+    /// Enters and matches an internal IOC order of a liquidated account, flagged
+    /// `LIQUIDATION` (no taker fee on perpetuals); returns what filled. Nothing fills when the
+    /// order pool or the order ids are exhausted.
+    pub(crate) fn internal_ioc(
         &mut self,
-        account: AccountId,
-        instrument: InstrumentId,
-        side: Side,
-        qty: i64,
-        limit: PriceTicks,
+        order: &InternalOrder,
         sink: &mut impl EventSink,
     ) -> QtyLots {
         if self.pool.live() == self.limits.max_orders || self.order_ids.exhausted() {
             return QtyLots::ZERO;
         }
         let cmd = NewOrder {
-            account,
-            instrument,
+            account: order.account,
+            instrument: order.instrument,
             cl_ord_id: 0,
-            side,
+            side: order.side,
             ord_type: OrdType::Limit,
             tif: TimeInForce::Ioc,
-            price: limit,
-            qty: QtyLots(qty),
+            price: order.limit,
+            qty: QtyLots(order.qty),
             expire_ns: 0,
-            flags: flags::REDUCE_ONLY,
+            flags: order.flags,
             stp: StpMode::CancelResting,
         };
-        let slot = self.enter_order(&cmd, limit);
+        let slot = self.enter_order(&cmd, order.limit);
         self.pool.get_mut(slot).flags |= flags::LIQUIDATION;
         sink.event(&Event::Accepted {
             order: self.pool.get(slot).id,
             cl_ord_id: 0,
-            account,
-            instrument,
-            side,
+            account: order.account,
+            instrument: order.instrument,
+            side: order.side,
             tif: TimeInForce::Ioc,
             market: false,
-            price: limit,
-            qty: QtyLots(qty),
+            price: order.limit,
+            qty: QtyLots(order.qty),
         });
         let remainder = self.match_order(slot, sink);
         let filled = self.pool.get(slot).filled;
