@@ -79,9 +79,10 @@ pub struct StormCounts {
     pub marks: u64,
     /// `InstrumentStatus { halted: true }`: the circuit breaker tripped.
     pub halts: u64,
-    /// Liquidation orders issued (`Accepted` with ClOrdID 0).
+    /// Liquidation orders entered (`Accepted` with ClOrdID 0); a step that could fill
+    /// nothing in the book enters none.
     pub orders: u64,
-    /// Distinct accounts that issued one: the first steps.
+    /// Distinct accounts that took a step (`Liquidation` of any stage): the first steps.
     pub liquidated: u64,
     /// Steps that filled in the book (`Liquidation { stage: PartialOrder }`).
     pub filled_steps: u64,
@@ -97,12 +98,12 @@ pub struct StormCounts {
     pub checksum: u64,
 }
 
-/// Counts the crash's events (`StormCounts`), remembers which accounts issued a liquidation
-/// order, and folds every event into a checksum so the optimiser cannot drop the work.
+/// Counts the crash's events (`StormCounts`), remembers which accounts took a liquidation
+/// step, and folds every event into a checksum so the optimiser cannot drop the work.
 pub struct StormSink {
     pub counts: StormCounts,
     pub first_reject: Option<RejectReason>,
-    /// By account id: issued a liquidation order. Sized at set-up, so counting allocates
+    /// By account id: took a liquidation step. Sized at set-up, so counting allocates
     /// nothing.
     liquidated: Vec<bool>,
 }
@@ -122,8 +123,10 @@ impl StormSink {
         self.liquidated.fill(false);
     }
 
-    fn liquidation_order(&mut self, account: AccountId) {
-        self.counts.orders += 1;
+    /// The account's first liquidation step (an order that filled, the fund's takeover or
+    /// ADL: a step whose IOC order could fill nothing is not entered, see
+    /// `Engine::internal_ioc`).
+    fn liquidation_step(&mut self, account: AccountId) {
         let seen = &mut self.liquidated[account.0 as usize];
         if !*seen {
             *seen = true;
@@ -157,11 +160,10 @@ impl EventSink for StormSink {
         let field = match event {
             Event::Accepted {
                 cl_ord_id: 0,
-                account,
                 order,
                 ..
             } => {
-                self.liquidation_order(*account);
+                self.counts.orders += 1;
                 order.0
             }
             Event::MarkPrice { price, .. } => {
@@ -173,8 +175,13 @@ impl EventSink for StormSink {
                 1
             }
             Event::Liquidation {
-                stage, qty, price, ..
+                account,
+                stage,
+                qty,
+                price,
+                ..
             } => {
+                self.liquidation_step(*account);
                 self.counts.liquidation_stage(*stage, *qty);
                 price.0 as u64 ^ qty.0 as u64
             }
@@ -547,8 +554,9 @@ mod tests {
         let mut fixture = StormFixture::new(Kind::Storm, 100);
         let crash = fixture.crash();
         let c = crash.counts;
-        assert_eq!((c.liquidated, c.orders, c.halts), (100, 100, 1));
-        // 10% of the lots in the bids: ten traders sell there, the fund takes the others.
+        // 10% of the lots in the bids: ten traders sell there (the only orders entered), the
+        // fund takes the others.
+        assert_eq!((c.liquidated, c.orders, c.halts), (100, 10, 1));
         assert_eq!((c.filled_steps, c.fund_takeovers, c.adl_steps), (10, 90, 0));
         assert_eq!(c.filled_lots + c.fund_lots, 100 * POSITION_LOTS);
     }

@@ -318,12 +318,26 @@ impl Engine {
     /// Enters and matches an internal IOC order of a liquidated account, flagged
     /// `LIQUIDATION` (no taker fee on perpetuals); returns what filled. Nothing fills when the
     /// order pool or the order ids are exhausted.
+    ///
+    /// When the book's best opposite price does not reach the limit the order could fill
+    /// nothing, and it is not entered at all: the step is recorded by the events of what
+    /// follows (the fund's takeover, ADL). In a storm most steps find an empty book within the
+    /// bankruptcy price; entering and canceling each would cost a fifth of the update. The
+    /// account's own orders were canceled before its first step, so self-trade prevention
+    /// cannot change the answer.
     pub(crate) fn internal_ioc(
         &mut self,
         order: &InternalOrder,
         sink: &mut impl EventSink,
     ) -> QtyLots {
         if self.pool.live() == self.limits.max_orders || self.order_ids.exhausted() {
+            return QtyLots::ZERO;
+        }
+        let book = &self.instruments[order.instrument.0 as usize].book;
+        let reachable = book
+            .best(order.side.opposite())
+            .is_some_and(|best| crate::engine::spot::crosses(order.side, order.limit, best));
+        if !reachable {
             return QtyLots::ZERO;
         }
         let cmd = NewOrder {
