@@ -342,6 +342,12 @@ pub fn replies(
         | Event::Liquidation { .. }
         | Event::LiquidationFee { .. }
         | Event::AutoDeleveraged { .. } => {}
+        Event::QuoteEntryStatus { .. }
+        | Event::MassQuoteDone { .. }
+        | Event::QuoteCancelDone { .. }
+        | Event::MmpConfigured { .. }
+        | Event::MmpTriggered { .. }
+        | Event::MmpReset { .. } => {}
     }
 }
 
