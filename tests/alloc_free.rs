@@ -143,6 +143,7 @@ fn zero_allocations_per_mass_quote_and_mmp_trigger_after_warm_up() {
     let mut h = Harness::new();
     let config = Command::MmpConfig(MmpConfig {
         account: MM1,
+        request_id: 1,
         underlying: Asset::Btc,
         limits: MmpLimits {
             window_ns: 1_000_000,
@@ -196,6 +197,7 @@ fn zero_allocations_per_mass_quote_and_mmp_trigger_after_warm_up() {
                 seq += 1;
                 let reset = Command::MmpReset(MmpReset {
                     account: MM1,
+                    request_id: 2,
                     underlying: Asset::Btc,
                 });
                 h.engine.apply(seq, time_ns, &reset, sink);

@@ -27,6 +27,7 @@ fn limits(qty_lots: i64, delta_lots: i64, window_ms: u64, frozen_ms: u64) -> Mmp
 fn configure(h: &mut Harness, limits: MmpLimits) -> Vec<Event> {
     h.apply(Command::MmpConfig(MmpConfig {
         account: MM1,
+        request_id: 1,
         underlying: Asset::Btc,
         limits,
     }))
@@ -208,6 +209,7 @@ fn frozen_zero_lasts_until_reset() {
     assert_eq!(rejected(&events), Some(RejectReason::MmpFrozen));
     let reset = Command::MmpReset(MmpReset {
         account: MM1,
+        request_id: 2,
         underlying: Asset::Btc,
     });
     let events = h.apply(reset);
@@ -235,6 +237,7 @@ fn mmp_config_with_zero_or_negative_limits_is_rejected_and_changes_nothing() {
         let digest = h.engine.digest();
         let events = h.apply_now(Command::MmpConfig(MmpConfig {
             account: MM1,
+            request_id: 1,
             underlying: Asset::Btc,
             limits: l,
         }));
@@ -252,6 +255,7 @@ fn mmp_config_with_zero_or_negative_limits_is_rejected_and_changes_nothing() {
     }
     let events = h.apply_now(Command::MmpConfig(MmpConfig {
         account: MM1,
+        request_id: 1,
         underlying: Asset::Usd,
         limits: limits(1, 1, 1, 0),
     }));

@@ -105,6 +105,8 @@ pub enum AdminCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MmpConfig {
     pub account: AccountId,
+    /// MmpReqID of the request, echoed in the reply.
+    pub request_id: u64,
     pub underlying: Asset,
     pub limits: MmpLimits,
 }
@@ -113,6 +115,8 @@ pub struct MmpConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MmpReset {
     pub account: AccountId,
+    /// MmpReqID of the request, echoed in the reply.
+    pub request_id: u64,
     pub underlying: Asset,
 }
 

@@ -259,6 +259,7 @@ pub enum Event {
     /// An MmpConfig took effect or was refused.
     MmpConfigured {
         account: AccountId,
+        request_id: u64,
         underlying: Asset,
         limits: MmpLimits,
         rejected: Option<RejectReason>,
@@ -279,6 +280,7 @@ pub enum Event {
     /// An MmpReset took effect or was refused.
     MmpReset {
         account: AccountId,
+        request_id: u64,
         underlying: Asset,
         rejected: Option<RejectReason>,
     },

@@ -18,6 +18,7 @@
 
 use super::account::NIL;
 use super::asset::Asset;
+use super::command::{MmpConfig, MmpReset};
 use super::event::{CancelReason, Event, EventSink};
 use super::order::{flags, Side};
 use super::reject::RejectReason;
@@ -422,38 +423,28 @@ impl Engine {
     }
 
     /// MmpConfig: sets an account's protection on one underlying.
-    pub(crate) fn mmp_config(
-        &mut self,
-        account: AccountId,
-        underlying: Asset,
-        limits: MmpLimits,
-        sink: &mut impl EventSink,
-    ) {
+    pub(crate) fn mmp_config(&mut self, cmd: &MmpConfig, sink: &mut impl EventSink) {
         let result = self
-            .account(account)
+            .account(cmd.account)
             .ok_or(RejectReason::UnknownAccount)
-            .and_then(|_| limits.validate())
-            .and_then(|()| self.mmp.configure(account, underlying, limits));
+            .and_then(|_| cmd.limits.validate())
+            .and_then(|()| self.mmp.configure(cmd.account, cmd.underlying, cmd.limits));
         sink.event(&Event::MmpConfigured {
-            account,
-            underlying,
-            limits,
+            account: cmd.account,
+            request_id: cmd.request_id,
+            underlying: cmd.underlying,
+            limits: cmd.limits,
             rejected: result.err(),
         });
     }
 
     /// MmpReset: ends a freeze and empties the window.
-    pub(crate) fn mmp_reset(
-        &mut self,
-        account: AccountId,
-        underlying: Asset,
-        sink: &mut impl EventSink,
-    ) {
-        let state = underlying_index(underlying)
+    pub(crate) fn mmp_reset(&mut self, cmd: &MmpReset, sink: &mut impl EventSink) {
+        let state = underlying_index(cmd.underlying)
             .ok_or(RejectReason::MmpUnderlying)
             .and_then(|u| {
                 self.mmp
-                    .get_mut(account, u)
+                    .get_mut(cmd.account, u)
                     .ok_or(RejectReason::MmpNotConfigured)
             });
         let rejected = match state {
@@ -465,8 +456,9 @@ impl Engine {
             Err(reason) => Some(reason),
         };
         sink.event(&Event::MmpReset {
-            account,
-            underlying,
+            account: cmd.account,
+            request_id: cmd.request_id,
+            underlying: cmd.underlying,
             rejected,
         });
     }

@@ -314,10 +314,8 @@ impl Engine {
             Command::MassCancel(mass) => self.mass_cancel(mass, sink),
             Command::Admin(admin) => self.admin(admin, sink),
             Command::QuoteCancel(cancel) => self.quote_cancel(cancel, sink),
-            Command::MmpConfig(config) => {
-                self.mmp_config(config.account, config.underlying, config.limits, sink)
-            }
-            Command::MmpReset(reset) => self.mmp_reset(reset.account, reset.underlying, sink),
+            Command::MmpConfig(config) => self.mmp_config(config, sink),
+            Command::MmpReset(reset) => self.mmp_reset(reset, sink),
             Command::Tick => {}
         }
         self.end(sink);
