@@ -570,6 +570,8 @@ fn full_tables_reject_with_a_reason() {
         max_levels_per_book: 2,
         max_open_orders_per_account: 2,
         retired_cl_ord_ids: 100,
+        mmp_configs_max: 1,
+        quote_entries_max: 16,
         risk: Default::default(),
         margin: Default::default(),
     };

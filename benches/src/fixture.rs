@@ -45,6 +45,8 @@ pub fn limits(max_orders: u32, max_accounts: u32) -> EngineLimits {
         max_levels_per_book: max_orders,
         max_open_orders_per_account: max_orders,
         retired_cl_ord_ids: 100_000,
+        mmp_configs_max: 1_024,
+        quote_entries_max: 16,
         risk: Default::default(),
         margin: Default::default(),
     }

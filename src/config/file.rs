@@ -66,6 +66,20 @@ pub struct EngineConfig {
     /// Retired ClOrdIDs remembered to reject duplicates.
     #[serde(default = "default_retired_cl_ord_ids")]
     pub retired_cl_ord_ids: u32,
+    /// Market maker protection configurations (account × underlying) the venue holds.
+    #[serde(default = "default_mmp_configs_max")]
+    pub mmp_configs_max: u32,
+    /// Entries one MassQuote may carry (at most the wire's 16).
+    #[serde(default = "default_quote_entries_max")]
+    pub quote_entries_max: u32,
+}
+
+fn default_mmp_configs_max() -> u32 {
+    1_024
+}
+
+fn default_quote_entries_max() -> u32 {
+    16
 }
 
 fn default_retired_cl_ord_ids() -> u32 {
@@ -117,6 +131,9 @@ pub struct InstrumentConfig {
     pub market_protection: Decimal,
     pub maker_fee: Decimal,
     pub taker_fee: Decimal,
+    /// Largest size of one MMP-flagged order or quote side (default: `max_qty`).
+    #[serde(default)]
+    pub max_quote_qty: Option<Decimal>,
     /// `[instrument.perpetual]` of a perpetual (defaults when absent); refused on spot.
     #[serde(default)]
     pub perpetual: Option<super::perp::PerpConfig>,
@@ -236,6 +253,8 @@ impl Config {
             max_levels_per_book: self.engine.max_levels_per_book,
             max_open_orders_per_account: self.engine.max_open_orders_per_account,
             retired_cl_ord_ids: self.engine.retired_cl_ord_ids,
+            mmp_configs_max: self.engine.mmp_configs_max,
+            quote_entries_max: self.engine.quote_entries_max,
             risk: self
                 .risk
                 .to_rules()
@@ -457,6 +476,7 @@ impl InstrumentConfig {
             reference_price_ticks: ticks("reference_price", self.reference_price)?,
             maker_fee_ppm: ppm("maker_fee", self.maker_fee)?,
             taker_fee_ppm: ppm("taker_fee", self.taker_fee)?,
+            max_quote_qty_lots: lots("max_quote_qty", self.max_quote_qty.unwrap_or(self.max_qty))?,
             perp: match (kind, &self.perpetual) {
                 (InstrumentKind::Spot, None) => None,
                 (InstrumentKind::Spot, Some(_)) => {

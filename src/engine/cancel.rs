@@ -6,6 +6,7 @@ use super::account::NIL;
 use super::command::{Amend, Cancel, MassCancel, OrderRef};
 use super::event::{CancelReason, Event, EventSink};
 use super::order::flags;
+use super::quote::is_quote_cl_ord_id;
 use super::reject::RejectReason;
 use super::spot::crosses;
 use super::state::Engine;
@@ -13,7 +14,7 @@ use super::types::{AccountId, OrderId, QtyLots, TimeNs, Units};
 
 /// What a valid amend does, as `check_amend` worked it out.
 #[derive(Clone, Copy, Debug)]
-enum AmendPlan {
+pub(crate) enum AmendPlan {
     /// Same price, less quantity: the order keeps its place in the queue.
     KeepsPlace,
     /// A new price (or more quantity): the order leaves its level, holding `per_lot` per open
@@ -66,7 +67,10 @@ impl Engine {
         let (account, cl_ord_id) = (order.account, order.cl_ord_id);
         if cl_ord_id != 0 {
             self.cl_ids.remove((account.0, cl_ord_id));
-            self.retired.retire((account.0, cl_ord_id));
+            // Quote keys are reused by design: only client ClOrdIDs are retired.
+            if !is_quote_cl_ord_id(cl_ord_id) {
+                self.retired.retire((account.0, cl_ord_id));
+            }
         }
         self.pool.free(slot);
     }
@@ -186,7 +190,7 @@ impl Engine {
 
     /// Validates an amend; returns what `apply_amend` needs so it does not recompute it.
     #[inline(always)]
-    fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<AmendPlan, RejectReason> {
+    pub(crate) fn check_amend(&self, slot: u32, cmd: &Amend) -> Result<AmendPlan, RejectReason> {
         let order = self.pool.get(slot);
         let inst = &self.instruments[order.instrument.0 as usize];
         let spec = &inst.spec;
@@ -203,8 +207,16 @@ impl Engine {
             return Err(RejectReason::PriceOutOfRange);
         }
         let new_cl = cmd.cl_ord_id != 0 && cmd.cl_ord_id != order.cl_ord_id;
+        // A quote side keeps its key; a client ClOrdID may not take one (see `quote`).
+        let quote_key = is_quote_cl_ord_id(cmd.cl_ord_id) || is_quote_cl_ord_id(order.cl_ord_id);
+        if new_cl && quote_key {
+            return Err(RejectReason::ReservedClOrdId);
+        }
         if new_cl && self.cl_ord_id_used(cmd.account, cmd.cl_ord_id) {
             return Err(RejectReason::DuplicateClOrdId);
+        }
+        if order.flags & flags::MMP != 0 && cmd.qty - order.filled > spec.max_quote_qty_lots {
+            return Err(RejectReason::MmpQtyTooLarge);
         }
         let keeps_place = cmd.price == order.price && cmd.qty <= order.total();
         if cmd.price == order.price && cmd.qty == order.total() {
@@ -250,7 +262,13 @@ impl Engine {
         })
     }
 
-    fn apply_amend(&mut self, slot: u32, cmd: &Amend, plan: AmendPlan, sink: &mut impl EventSink) {
+    pub(crate) fn apply_amend(
+        &mut self,
+        slot: u32,
+        cmd: &Amend,
+        plan: AmendPlan,
+        sink: &mut impl EventSink,
+    ) {
         let order = self.pool.get(slot);
         let (account, instrument, side) = (order.account, order.instrument, order.side);
         let (old_price, old_open, old_per_lot) = (order.price, order.open, order.hold_per_lot);

@@ -3,7 +3,9 @@
 
 use super::account::AccountAttrs;
 use super::asset::Asset;
+use super::mmp::MmpLimits;
 use super::order::{OrdType, Side, StpMode, TimeInForce};
+pub use super::quote::QuoteCancel;
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, RatePpm, TimeNs, Units};
 
 /// A new order (FIX NewOrderSingle).
@@ -106,7 +108,26 @@ pub enum AdminCommand {
     },
 }
 
-/// Everything that can change engine state.
+/// MmpConfig: an account's market maker protection on one underlying (BTC or ETH).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MmpConfig {
+    pub account: AccountId,
+    /// MmpReqID of the request, echoed in the reply.
+    pub request_id: u64,
+    pub underlying: Asset,
+    pub limits: MmpLimits,
+}
+
+/// MmpReset: unfreezes an account's protection on one underlying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MmpReset {
+    pub account: AccountId,
+    /// MmpReqID of the request, echoed in the reply.
+    pub request_id: u64,
+    pub underlying: Asset,
+}
+
+/// Everything that can change engine state (a MassQuote enters by `Engine::apply_mass_quote`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
     NewOrder(NewOrder),
@@ -114,6 +135,12 @@ pub enum Command {
     Amend(Amend),
     MassCancel(MassCancel),
     Admin(AdminCommand),
+    /// Cancel quote sides (by instrument, quote set or all); see `quote`.
+    QuoteCancel(QuoteCancel),
+    /// Set an account's market maker protection on one underlying; see `mmp`.
+    MmpConfig(MmpConfig),
+    /// End an MMP freeze and empty the window.
+    MmpReset(MmpReset),
     /// Time passes: fires timers (GTD expiry) due at the stamped time. Journaled like any
     /// command, so replay fires the same timers at the same point.
     Tick,

@@ -4,7 +4,8 @@
 //! Everything that influences future behaviour is hashed, in a fixed order: counters and time,
 //! each instrument (status, reference price, both sides level by level from the best price,
 //! each order in queue order), each account (attributes, balances, open orders), venue fees,
-//! retired ClOrdIDs, then each perpetual market (`perp::persist`).
+//! retired ClOrdIDs, then each perpetual market (`perp::persist`), then market maker
+//! protection (`mmp`).
 //! The hash is SplitMix64's finaliser folded over 64-bit words: not cryptographic, but stable
 //! across platforms and releases, which is what replay needs.
 
@@ -98,6 +99,7 @@ impl Engine {
             let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
             perp.encode(&mut |w| d.word(w));
         }
+        self.mmp.encode(&mut |w| d.word(w));
         d.finish()
     }
 }

@@ -4,6 +4,7 @@
 use super::asset::Asset;
 use super::command::OrderRef;
 use super::margin::MarginStatus;
+use super::mmp::{MmpBreach, MmpLimits};
 use super::order::{Side, TimeInForce};
 use super::reject::RejectReason;
 use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units};
@@ -28,6 +29,8 @@ pub enum CancelReason {
     ReduceOnly = 8,
     /// The account is being liquidated.
     Liquidation = 9,
+    /// Market maker protection triggered (see `mmp`).
+    Mmp = 10,
 }
 
 /// Step of a forced liquidation (the market data `LiquidationStage` codes).
@@ -248,6 +251,60 @@ pub enum Event {
     LoanWrittenOff {
         account: AccountId,
         amount: Units,
+    },
+    /// The outcome of one entry of a MassQuote (`rejected: None` = accepted).
+    QuoteEntryStatus {
+        account: AccountId,
+        quote_req_id: u64,
+        /// Position of the entry in the message.
+        index: u8,
+        instrument: InstrumentId,
+        quote_set: u16,
+        quote_id: u32,
+        rejected: Option<RejectReason>,
+    },
+    /// A MassQuote finished (after its entries' statuses), or was refused whole.
+    MassQuoteDone {
+        account: AccountId,
+        quote_req_id: u64,
+        entries: u8,
+        rejected_entries: u8,
+        rejected: Option<RejectReason>,
+    },
+    /// A QuoteCancel finished (`rejected: None`, with the count of sides) or was refused.
+    QuoteCancelDone {
+        account: AccountId,
+        quote_req_id: u64,
+        canceled: u32,
+        rejected: Option<RejectReason>,
+    },
+    /// An MmpConfig took effect or was refused.
+    MmpConfigured {
+        account: AccountId,
+        request_id: u64,
+        underlying: Asset,
+        limits: MmpLimits,
+        rejected: Option<RejectReason>,
+    },
+    /// Market maker protection triggered: `canceled` MMP orders and quotes were canceled
+    /// (their `Canceled` events precede this one) and new ones are refused until
+    /// `frozen_until` (`u64::MAX`: until reset). `gross` and `net` are the window's totals in
+    /// base units, including the fill that breached.
+    MmpTriggered {
+        account: AccountId,
+        underlying: Asset,
+        breach: MmpBreach,
+        gross: Units,
+        net: Units,
+        frozen_until: u64,
+        canceled: u32,
+    },
+    /// An MmpReset took effect or was refused.
+    MmpReset {
+        account: AccountId,
+        request_id: u64,
+        underlying: Asset,
+        rejected: Option<RejectReason>,
     },
 }
 

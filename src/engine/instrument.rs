@@ -46,6 +46,9 @@ pub struct InstrumentSpec {
     pub reference_price_ticks: PriceTicks,
     pub maker_fee_ppm: RatePpm,
     pub taker_fee_ppm: RatePpm,
+    /// Market maker protection: the largest quantity one MMP-flagged order or one side of a
+    /// quote may have on this instrument (checked at entry; at most `max_qty_lots`).
+    pub max_quote_qty_lots: QtyLots,
     /// The perpetual's parameters: present exactly when `kind` is `Perpetual`.
     pub perp: Option<PerpSpec>,
 }
@@ -256,6 +259,7 @@ pub(crate) mod tests {
             reference_price_ticks: PriceTicks(1_000_000),
             maker_fee_ppm: RatePpm(100),
             taker_fee_ppm: RatePpm(500),
+            max_quote_qty_lots: QtyLots(10_000_000),
             perp: None,
         }
     }

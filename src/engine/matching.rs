@@ -125,12 +125,17 @@ impl Engine {
             self.forget_order(maker_slot);
         }
         let inst = &mut self.instruments[instrument];
+        let (underlying, base_units) = (inst.spec.base, inst.spec.base_units(qty));
         if inst.perp.is_some() {
             // A perpetual's reference is its mark, which follows after the command.
             let accounts = [maker.account.0, taker.account.0];
             self.report_positions(maker.instrument, accounts, sink);
         } else if inst.reference != price {
             inst.set_reference(price);
+        }
+        if maker.flags & flags::MMP != 0 {
+            // Last: a trigger cancels resting orders, which the fill above must not see.
+            self.mmp_on_maker_fill(maker.account, underlying, maker.side, base_units, sink);
         }
     }
 

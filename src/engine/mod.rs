@@ -17,9 +17,11 @@ pub mod instrument;
 pub mod liquidation;
 pub mod margin;
 mod matching;
+pub mod mmp;
 pub mod order;
 pub mod order_ids;
 pub mod perp;
+pub mod quote;
 pub mod reject;
 pub mod retired_ids;
 pub mod risk;
@@ -30,10 +32,14 @@ pub mod types;
 
 pub use account::{Account, AccountAttrs, Balance, ClientClass};
 pub use asset::Asset;
-pub use command::{AdminCommand, Amend, Cancel, Command, MassCancel, NewOrder, OrderRef};
+pub use command::{
+    AdminCommand, Amend, Cancel, Command, MassCancel, MmpConfig, MmpReset, NewOrder, OrderRef,
+};
 pub use event::{CancelReason, Event, EventSink, VecSink};
 pub use instrument::{InstrumentKind, InstrumentSpec};
+pub use mmp::{MmpBreach, MmpLimits};
 pub use order::{OrdType, Side, StpMode, TimeInForce};
+pub use quote::{MassQuote, QuoteCancel, QuoteEntry};
 pub use reject::RejectReason;
 pub use state::{Engine, EngineLimits};
 pub use types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, RatePpm, Units};

@@ -77,6 +77,22 @@ pub enum RejectReason {
     InsufficientCollateral = 221,
     UnknownSecurityClass = 222,
     InvalidHaircut = 223,
+    // Market-maker toolkit (mass quotes, market maker protection).
+    /// MMP froze the account's MMP orders on this underlying.
+    MmpFrozen = 240,
+    MmpNotConfigured = 241,
+    /// MMP window, quantity limit and delta limit must be positive.
+    MmpInvalidConfig = 242,
+    /// An MMP order or quote side above the instrument's maximum quote quantity.
+    MmpQtyTooLarge = 243,
+    MmpTableFull = 244,
+    /// MMP covers BTC and ETH only.
+    MmpUnderlying = 245,
+    /// Bid at or above the offer within one quote.
+    QuoteCrossed = 246,
+    TooManyQuoteEntries = 247,
+    /// ClOrdIDs with bit 63 set name quote sides.
+    ReservedClOrdId = 248,
 }
 
 impl RejectReason {
@@ -147,6 +163,15 @@ impl RejectReason {
             InsufficientCollateral => "loan would exceed the loanable value of the collateral",
             UnknownSecurityClass => "unknown security class",
             InvalidHaircut => "haircut must be between 0 and 1",
+            MmpFrozen => "market maker protection frozen: MMP orders refused until reset or expiry",
+            MmpNotConfigured => "market maker protection not configured for this underlying",
+            MmpInvalidConfig => "MMP window, quantity and delta limits must be positive",
+            MmpQtyTooLarge => "MMP order or quote size above the instrument's maximum quote size",
+            MmpTableFull => "MMP configuration capacity of the venue reached",
+            MmpUnderlying => "market maker protection covers BTC and ETH only",
+            QuoteCrossed => "quote bid at or above its offer",
+            TooManyQuoteEntries => "more quote entries than the venue allows in one message",
+            ReservedClOrdId => "ClOrdIDs with bit 63 set are reserved for quotes",
         }
     }
 }

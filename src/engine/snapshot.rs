@@ -23,7 +23,9 @@ use super::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots, Units}
 const MAGIC: u64 = 0x5853_4E50_454E_4731; // "1GNEPNSX"
 /// Version 2: order ids encode their pool slot (version 1 ids were plain serials).
 /// Version 4: perpetual markets follow the orders.
-const VERSION: u32 = 5;
+/// Version 5: margin-financing state in each account, the venue's interest income.
+/// Version 6: market maker protection follows the perpetual markets.
+const VERSION: u32 = 6;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,7 @@ pub fn fingerprint(specs: &[InstrumentSpec], limits: &EngineLimits) -> u64 {
     d.word(limits.max_orders as u64);
     d.word(limits.max_levels_per_book as u64);
     d.word(limits.retired_cl_ord_ids as u64);
+    d.word(limits.mmp_configs_max as u64);
     d.finish()
 }
 
@@ -199,6 +202,7 @@ impl Engine {
             let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
             perp.encode(&mut |v| w.u64(v));
         }
+        self.mmp.encode(&mut |v| w.u64(v));
     }
 
     fn write_account(&self, w: &mut Writer, account: &super::account::Account) {
@@ -300,6 +304,24 @@ impl Engine {
                 value: id.0 as u64,
             })?;
         }
+        let mut failed = None;
+        let result = engine.mmp.decode(&mut || match r.u64() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        result.map_err(|e| SnapshotError::Invalid {
+            what: "market maker protection section",
+            value: match e {
+                super::mmp::MmpDecodeError::Invalid { value, .. } => value,
+                super::mmp::MmpDecodeError::Truncated => 0,
+            },
+        })?;
         // The liquidation index is derived state: rebuild it from positions and balances.
         for k in 0..engine.perps.len() {
             let id = engine.perps[k];

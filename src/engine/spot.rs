@@ -13,6 +13,7 @@ use super::command::NewOrder;
 use super::event::{CancelReason, Event, EventSink};
 use super::order::{flags, OrdType, Order, Side, TimeInForce};
 use super::perp::entry::PerpOrder;
+use super::quote::is_quote_cl_ord_id;
 use super::reject::RejectReason;
 use super::risk::Outflow;
 use super::state::{Engine, InstrumentState};
@@ -26,18 +27,31 @@ pub(crate) enum Remainder {
 
 impl Engine {
     pub(crate) fn new_order(&mut self, cmd: &NewOrder, sink: &mut impl EventSink) {
-        let limit = match self.check_new_order(cmd) {
-            Ok(limit) => limit,
-            Err(reason) => {
-                sink.event(&Event::Rejected {
-                    cl_ord_id: cmd.cl_ord_id,
-                    account: cmd.account,
-                    instrument: cmd.instrument,
-                    reason,
-                });
-                return;
-            }
+        // Quote keys are the engine's (see `quote`): a client order may not take one.
+        let checked = if is_quote_cl_ord_id(cmd.cl_ord_id) {
+            Err(RejectReason::ReservedClOrdId)
+        } else {
+            self.check_new_order(cmd)
         };
+        match checked {
+            Ok(limit) => self.submit_checked(cmd, limit, sink),
+            Err(reason) => sink.event(&Event::Rejected {
+                cl_ord_id: cmd.cl_ord_id,
+                account: cmd.account,
+                instrument: cmd.instrument,
+                reason,
+            }),
+        }
+    }
+
+    /// Enters an order that `check_new_order` accepted with `limit`: accepted, matched, then
+    /// rested or canceled.
+    pub(crate) fn submit_checked(
+        &mut self,
+        cmd: &NewOrder,
+        limit: PriceTicks,
+        sink: &mut impl EventSink,
+    ) {
         let slot = self.enter_order(cmd, limit);
         let order = *self.pool.get(slot);
         sink.event(&Event::Accepted {
@@ -56,7 +70,7 @@ impl Engine {
     }
 
     /// Every check of a new order, in a fixed order; returns the limit (or protection) price.
-    fn check_new_order(&self, cmd: &NewOrder) -> Result<PriceTicks, RejectReason> {
+    pub(crate) fn check_new_order(&self, cmd: &NewOrder) -> Result<PriceTicks, RejectReason> {
         let account = self
             .account(cmd.account)
             .ok_or(RejectReason::UnknownAccount)?;
@@ -78,6 +92,10 @@ impl Engine {
         }
         if cmd.qty < inst.spec.min_qty_lots || cmd.qty > inst.spec.max_qty_lots {
             return Err(RejectReason::QtyOutOfRange);
+        }
+        if cmd.flags & flags::MMP != 0 {
+            let too_large = cmd.qty > inst.spec.max_quote_qty_lots;
+            self.check_mmp_entry(cmd.account, inst.spec.base, too_large)?;
         }
         let limit = self.limit_price(inst, cmd)?;
         self.check_resting_rules(inst, cmd, limit)?;

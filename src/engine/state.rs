@@ -13,6 +13,7 @@ use super::instrument::{InstrumentSpec, SpecError};
 use super::liquidation::LiquidationIndex;
 use super::margin::trigger::{LoanTriggers, VA};
 use super::margin::MarginRules;
+use super::mmp::MmpTable;
 use super::order::Side;
 use super::order_ids::OrderIds;
 use super::perp::PerpMarket;
@@ -30,6 +31,12 @@ pub struct EngineLimits {
     pub max_open_orders_per_account: u32,
     /// Retired ClOrdIDs remembered to reject duplicates (0: only live orders are checked).
     pub retired_cl_ord_ids: u32,
+    /// Market maker protection configurations (account × underlying) the venue holds; a
+    /// configuration beyond it is rejected (`MmpTableFull`).
+    pub mmp_configs_max: u32,
+    /// Entries one MassQuote may carry, at most `quote::QUOTE_ENTRIES_CAPACITY`; a larger
+    /// message is rejected whole (`TooManyQuoteEntries`).
+    pub quote_entries_max: u32,
     /// Venue-wide risk rules (perpetual gating, collateral haircuts).
     pub risk: RiskRules,
     /// Margin-financing rules.
@@ -44,6 +51,8 @@ impl Default for EngineLimits {
             max_levels_per_book: 100_000,
             max_open_orders_per_account: 100_000,
             retired_cl_ord_ids: 100_000,
+            mmp_configs_max: 1_024,
+            quote_entries_max: 16,
             risk: RiskRules::default(),
             margin: MarginRules::default(),
         }
@@ -219,6 +228,8 @@ pub struct Engine {
     pub(crate) loan_cross: Vec<u32>,
     pub(crate) loan_cross_flag: Vec<bool>,
     pub(crate) loan_scratch: Vec<u32>,
+    /// Market maker protection of every configured account and underlying.
+    pub(crate) mmp: MmpTable,
 }
 
 impl Engine {
@@ -315,6 +326,7 @@ impl Engine {
             adl_scratch: Vec::with_capacity(with_perps(max_accounts)),
             adl_ranked: None,
             adl_cursor: 0,
+            mmp: MmpTable::new(limits.max_accounts, limits.mmp_configs_max),
             perps,
             va_perp,
             va_spot,
@@ -346,6 +358,9 @@ impl Engine {
             Command::Amend(amend) => self.amend(amend, sink),
             Command::MassCancel(mass) => self.mass_cancel(mass, sink),
             Command::Admin(admin) => self.admin(admin, sink),
+            Command::QuoteCancel(cancel) => self.quote_cancel(cancel, sink),
+            Command::MmpConfig(config) => self.mmp_config(config, sink),
+            Command::MmpReset(reset) => self.mmp_reset(reset, sink),
             Command::Tick => {}
         }
         self.end(sink);
@@ -420,6 +435,16 @@ impl Engine {
 
     pub fn last_seq(&self) -> u64 {
         self.last_seq
+    }
+
+    /// The MMP state of `account` on `underlying`, if configured.
+    pub fn mmp_state(
+        &self,
+        account: AccountId,
+        underlying: Asset,
+    ) -> Option<&super::mmp::MmpState> {
+        self.mmp
+            .get(account, super::mmp::underlying_index(underlying)?)
     }
 
     pub fn limits(&self) -> &EngineLimits {

@@ -42,6 +42,9 @@ pub struct Connection {
     /// Close once the output is flushed.
     pub closing: bool,
     pub stats: ConnStats,
+    /// The last `fill` stopped at a full input buffer: the socket may hold more bytes that no
+    /// readiness edge will announce.
+    pub more_on_socket: bool,
     input: Vec<u8>,
     in_len: usize,
     output: Vec<u8>,
@@ -64,6 +67,7 @@ impl Connection {
             limiter,
             closing: false,
             stats: ConnStats::default(),
+            more_on_socket: false,
             input: vec![0; input_bytes],
             in_len: 0,
             output: vec![0; output_bytes],
@@ -77,6 +81,7 @@ impl Connection {
     /// # Errors
     /// A socket error other than `WouldBlock`/`Interrupted`.
     pub fn fill(&mut self) -> io::Result<ReadOutcome> {
+        self.more_on_socket = false;
         while self.in_len < self.input.len() {
             match self.stream.read(&mut self.input[self.in_len..]) {
                 Ok(0) => return Ok(ReadOutcome::Closed),
@@ -86,7 +91,13 @@ impl Connection {
                 Err(e) => return Err(e),
             }
         }
+        self.more_on_socket = self.in_len == self.input.len();
         Ok(ReadOutcome::Open)
+    }
+
+    /// Whether at most half the input buffer is in use (a refill is worth a read).
+    pub fn input_half_free(&self) -> bool {
+        self.in_len <= self.input.len() / 2
     }
 
     /// Bytes received and not yet consumed.

@@ -97,6 +97,8 @@ pub struct Gateway {
     frame: Vec<u8>,
     /// Connections refused because the table was full.
     pub refused_connections: u64,
+    /// The connection `take_in_turn` serves first at the next poll.
+    first_in_turn: usize,
     /// Malformed and throttled messages of closed connections.
     pub totals: super::connection::ConnStats,
 }
@@ -139,6 +141,7 @@ impl Gateway {
             scratch: vec![0; config.max_frame_bytes],
             frame: Vec::with_capacity(config.max_frame_bytes),
             refused_connections: 0,
+            first_in_turn: 0,
             totals: Default::default(),
             config,
         })
@@ -169,17 +172,44 @@ impl Gateway {
                 self.service(token.0, now_ns);
             }
         }
-        // Connections whose input stayed in the buffer because a batch filled up: their
-        // socket may hold more that no new edge will announce, so read it again too.
-        for index in 0..self.connections.len() {
-            if self.batch.is_full() {
+        self.take_in_turn(now_ns);
+        Ok(())
+    }
+
+    /// Fills the batch one message per connection in turn, starting one connection further
+    /// at each poll, so that a session flooding the gateway (within its rate limit) cannot
+    /// hold another session's messages behind its own backlog: another session waits for at
+    /// most one message of each busy connection per turn.
+    fn take_in_turn(&mut self, now_ns: u64) {
+        let n = self.connections.len();
+        loop {
+            let mut took = false;
+            for k in 0..n {
+                if self.batch.is_full() {
+                    return;
+                }
+                let index = (self.first_in_turn + k) % n;
+                self.refill(index, now_ns);
+                if self.has_input(index) {
+                    took |= self.process_input(index, now_ns, 1) > 0;
+                }
+            }
+            if !took {
                 break;
             }
-            if self.has_input(index) {
-                self.service(index, now_ns);
-            }
         }
-        Ok(())
+        self.first_in_turn = (self.first_in_turn + 1) % n.max(1);
+    }
+
+    /// Reads again a connection whose last read stopped at a full buffer, once half of the
+    /// buffer is free: its socket may hold more that no new edge will announce.
+    fn refill(&mut self, index: usize, now_ns: u64) {
+        let due = self.connections[index]
+            .as_ref()
+            .is_some_and(|c| c.more_on_socket && c.input_half_free() && !c.closing);
+        if due {
+            self.service(index, now_ns);
+        }
     }
 
     fn has_input(&self, index: usize) -> bool {
@@ -190,7 +220,12 @@ impl Gateway {
 
     /// Whether some connection holds unprocessed input (the caller should not block).
     pub fn has_pending_input(&self) -> bool {
-        (0..self.connections.len()).any(|i| self.has_input(i))
+        let unread = |i: usize| {
+            self.connections[i]
+                .as_ref()
+                .is_some_and(|c| c.more_on_socket && !c.closing)
+        };
+        (0..self.connections.len()).any(|i| self.has_input(i) || unread(i))
     }
 
     fn accept(&mut self, now_ns: u64) {
@@ -240,37 +275,40 @@ impl Gateway {
             return;
         }
         match conn.fill() {
-            Ok(ReadOutcome::Open) => self.process_input(index, now_ns),
+            // Messages are taken in turn with the other connections (`take_in_turn`).
+            Ok(ReadOutcome::Open) => {}
             Ok(ReadOutcome::Closed) | Err(_) => {
-                self.process_input(index, now_ns);
+                self.process_input(index, now_ns, usize::MAX);
                 self.close(index);
             }
         }
     }
 
-    /// Splits complete frames out of the connection's input and handles each one.
-    fn process_input(&mut self, index: usize, now_ns: u64) {
+    /// Splits up to `max` complete frames out of the connection's input and handles each one;
+    /// returns how many.
+    fn process_input(&mut self, index: usize, now_ns: u64, max: usize) -> usize {
+        let mut taken = 0;
         loop {
-            if self.batch.is_full() {
-                return;
+            if self.batch.is_full() || taken == max {
+                return taken;
             }
             let Some(conn) = self.connections[index].as_mut() else {
-                return;
+                return taken;
             };
             if conn.closing {
                 let consumed = conn.input().len();
                 conn.consume(consumed);
-                return;
+                return taken;
             }
             let mut frames = Frames::new(conn.input(), self.config.max_frame_bytes);
             let frame = match frames.next() {
-                None => return,
+                None => return taken,
                 Some(Ok(frame)) => frame,
                 Some(Err(_)) => {
                     conn.stats.malformed += 1;
                     let actions = conn.fixp.on_malformed(now_ns);
                     self.execute(index, actions, None, now_ns);
-                    return;
+                    return taken;
                 }
             };
             self.frame.clear();
@@ -279,6 +317,7 @@ impl Gateway {
             conn.consume(consumed);
             conn.stats.messages_in += 1;
             self.handle_frame(index, now_ns);
+            taken += 1;
         }
     }
 
@@ -466,6 +505,10 @@ impl Gateway {
                 Reply::FundingPayment(m) => self.send_to_session(session, m, now_ns),
                 Reply::MarginCall(m) => self.send_to_session(session, m, now_ns),
                 Reply::Liquidation(m) => self.send_to_session(session, m, now_ns),
+                Reply::MassQuoteAck(m) => self.send_to_session(session, m, now_ns),
+                Reply::QuoteCancelAck(m) => self.send_to_session(session, m, now_ns),
+                Reply::MmpAck(m) => self.send_to_session(session, m, now_ns),
+                Reply::MmpTriggered(m) => self.send_to_session(session, m, now_ns),
             }
         }
     }

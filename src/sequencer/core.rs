@@ -8,9 +8,11 @@ use crate::engine::command::{Command, MassCancel};
 use crate::engine::event::{Event, EventSink};
 use crate::engine::perp::index::MAX_SOURCES;
 use crate::engine::perp::{Constituent, IndexUpdate};
+use crate::engine::quote::{MassQuote, QuoteEntry, QUOTE_ENTRIES_CAPACITY};
 use crate::engine::reject::RejectReason;
 use crate::engine::{AccountId, Engine};
 use crate::protocol::codec::{decode, Inbound};
+use crate::protocol::mapping::quote::mass_quote_entries;
 use crate::protocol::mapping::{translate, Query, Translated};
 
 /// A journal record that cannot be applied: the journal or the configuration is wrong.
@@ -154,6 +156,20 @@ impl Core {
             // A variable-length group: it enters the engine by its own entry point, so that
             // `Command` stays small and `Copy`.
             self.apply_index(header, account, view, sink);
+            return Ok(Outcome::Applied { admin });
+        }
+        if let Inbound::MassQuote(view) = &message {
+            // Its entries are a group: the engine takes them as a slice (see `apply_index`).
+            let mut entries = [QuoteEntry::default(); QUOTE_ENTRIES_CAPACITY];
+            let count = mass_quote_entries(&self.engine, view, &mut entries);
+            let quote = MassQuote {
+                account,
+                quote_req_id: view.quote_id(),
+                mmp: view.exec_inst().mmp(),
+                entries: &entries[..count],
+            };
+            self.engine
+                .apply_mass_quote(seq, header.time_ns, &quote, sink);
             return Ok(Outcome::Applied { admin });
         }
         match translate(account, operator, &message, &self.engine) {

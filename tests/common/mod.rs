@@ -249,3 +249,67 @@ impl Harness {
         account
     }
 }
+
+/// A two-sided quote on `instrument` in quote set 0: `bid`/`offer` are (price ticks, lots).
+pub fn quote_entry(
+    instrument: InstrumentId,
+    quote_id: u32,
+    bid: (i64, i64),
+    offer: (i64, i64),
+) -> exchange::engine::QuoteEntry {
+    exchange::engine::QuoteEntry {
+        instrument,
+        quote_set: 0,
+        quote_id,
+        bid_price: PriceTicks(bid.0),
+        bid_qty: QtyLots(bid.1),
+        offer_price: PriceTicks(offer.0),
+        offer_qty: QtyLots(offer.1),
+        pre_reject: None,
+    }
+}
+
+impl Harness {
+    /// Applies a MassQuote one nanosecond after the previous command; returns the events.
+    pub fn mass_quote(
+        &mut self,
+        account: AccountId,
+        mmp: bool,
+        entries: &[exchange::engine::QuoteEntry],
+    ) -> Vec<Event> {
+        self.seq += 1;
+        self.time_ns += 1;
+        self.sink.events.clear();
+        let quote = exchange::engine::MassQuote {
+            account,
+            quote_req_id: self.seq,
+            mmp,
+            entries,
+        };
+        self.engine
+            .apply_mass_quote(self.seq, self.time_ns, &quote, &mut self.sink);
+        self.sink.events.clone()
+    }
+
+    /// As `mass_quote`, at the current engine time (a refused quote leaves the digest as is).
+    pub fn mass_quote_now(
+        &mut self,
+        account: AccountId,
+        mmp: bool,
+        entries: &[exchange::engine::QuoteEntry],
+    ) -> Vec<Event> {
+        self.time_ns -= 1;
+        self.mass_quote(account, mmp, entries)
+    }
+}
+
+/// The per-entry outcomes of a MassQuote's events (`None` = accepted).
+pub fn entry_statuses(events: &[Event]) -> Vec<Option<exchange::engine::RejectReason>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::QuoteEntryStatus { rejected, .. } => Some(*rejected),
+            _ => None,
+        })
+        .collect()
+}

@@ -121,9 +121,11 @@ impl ServerSession {
             | Inbound::OrderCancelReplaceRequest(_)
             | Inbound::OrderMassCancelRequest(_)
             | Inbound::RequestForPositions(_)
-            | Inbound::CollateralInquiry(_) => {
-                self.on_application(message.template_id(), false, now_ns)
-            }
+            | Inbound::CollateralInquiry(_)
+            | Inbound::MassQuote(_)
+            | Inbound::QuoteCancel(_)
+            | Inbound::MmpConfig(_)
+            | Inbound::MmpReset(_) => self.on_application(message.template_id(), false, now_ns),
             Inbound::AccountSetup(_)
             | Inbound::FundsTransfer(_)
             | Inbound::CollateralValueUpdate(_)

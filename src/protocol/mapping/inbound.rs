@@ -11,6 +11,7 @@ use crate::engine::{
 };
 use crate::protocol::codec as wire;
 use crate::protocol::codec::Inbound;
+use crate::protocol::mapping::quote;
 
 /// What an inbound application message becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub enum Query {
     Collateral { request_id: u64, account: AccountId },
 }
 
-/// Translates one decoded message from a session bound to `account`. `operator` sessions may
+/// Translates one decoded message from a session bound to `account` (a MassQuote enters the
+/// engine by its own entry point: see `quote::mass_quote_entries`). `operator` sessions may
 /// send admin messages. Returns `None` for session-layer (FIXP) messages and for messages only
 /// the venue sends.
 pub fn translate(
@@ -67,6 +69,9 @@ pub fn translate(
                 account,
             })
         }
+        Inbound::QuoteCancel(view) => quote::quote_cancel(account, &view.to_plain(), engine),
+        Inbound::MmpConfig(view) => quote::mmp_config(account, &view.to_plain()),
+        Inbound::MmpReset(view) => quote::mmp_reset(account, &view.to_plain()),
         Inbound::AccountSetup(_)
         | Inbound::FundsTransfer(_)
         | Inbound::SecurityStatusUpdate(_)

@@ -5,6 +5,7 @@
 
 pub mod inbound;
 pub mod outbound;
+pub mod quote;
 pub mod reports;
 
 pub use inbound::{translate, Query, Translated};

@@ -4,19 +4,21 @@
 //! PositionReport for each side; a funding settlement yields a FundingPaymentReport per
 //! position; a margin status change a MarginCallReport; each liquidation step (perpetual or
 //! loan close-out) a LiquidationReport to the liquidated account, and each ADL fill one to the
-//! deleveraged account; `Rested`, index, mark and funding-rate events yield none (they are for market
-//! data). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
+//! deleveraged account; `Rested`, index, mark and funding-rate events yield none (they are for
+//! market data); quote sides report only what their quote's ack does not cover
+//! (`reports::quote`). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
 //! PosMaintRptIDs and FundingRptIDs are `seq << 20 | n` for the n-th report of the command
 //! stamped `seq`: unique and reproducible on replay.
 
 use crate::engine::command::OrderRef;
 use crate::engine::event::{CancelReason, Event, Fill};
+use crate::engine::mmp::{MmpBreach, FROZEN_UNTIL_RESET};
 use crate::engine::order::{Side, TimeInForce};
 use crate::engine::perp::Position;
 use crate::engine::state::Engine;
 use crate::engine::types::{AccountId, InstrumentId, OrderId, PriceTicks, QtyLots};
 use crate::protocol::codec as wire;
-use crate::protocol::mapping::reports::{self, Payment, ReportIds};
+use crate::protocol::mapping::reports::{self, quote, Payment, ReportIds};
 
 /// One message for the sessions of one account (or, for admin replies, the requester).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +32,10 @@ pub enum Reply {
     FundingPayment(wire::FundingPaymentReport),
     MarginCall(wire::MarginCallReport),
     Liquidation(wire::LiquidationReport),
+    MassQuoteAck(wire::MassQuoteAck),
+    QuoteCancelAck(wire::QuoteCancelAck),
+    MmpAck(wire::MmpAck),
+    MmpTriggered(wire::MmpTriggered),
 }
 
 /// What the translation of one command's events needs beyond the events.
@@ -78,6 +84,13 @@ pub fn command_replies(
     mut deliver: impl FnMut(AccountId, Reply),
 ) {
     for (i, event) in events.iter().enumerate() {
+        if let Event::MassQuoteDone { account, .. } = *event {
+            // The one reply that gathers earlier events: its entries' statuses.
+            if let Some(ack) = quote::mass_quote_ack(event, &events[..i], engine, ctx.time_ns) {
+                deliver(account, Reply::MassQuoteAck(ack));
+            }
+            continue;
+        }
         replies(event, &events[i + 1..], engine, ctx, &mut deliver);
     }
 }
@@ -96,6 +109,9 @@ pub fn replies(
             .instrument(instrument)
             .map_or(0, |i| i.spec.security_id)
     };
+    if quote::quiet_quote_report(event) {
+        return;
+    }
     match *event {
         Event::Accepted {
             order,
@@ -398,6 +414,80 @@ pub fn replies(
         | Event::LiquidationFee { .. }
         | Event::InterestCharged { .. }
         | Event::LoanWrittenOff { .. } => {}
+        // Gathered into the MassQuoteAck by `command_replies`.
+        Event::QuoteEntryStatus { .. } | Event::MassQuoteDone { .. } => {}
+        Event::QuoteCancelDone {
+            account,
+            quote_req_id,
+            canceled,
+            rejected,
+        } => {
+            let ack = wire::QuoteCancelAck {
+                quote_id: quote_req_id,
+                transact_time: ctx.time_ns,
+                total_affected_orders: canceled,
+                quote_status: match rejected {
+                    None => wire::QuoteStatus::Accepted,
+                    Some(_) => wire::QuoteStatus::Rejected,
+                },
+                quote_reject_reason: rejected.map(|r| r.code()),
+            };
+            deliver(account, Reply::QuoteCancelAck(ack));
+        }
+        Event::MmpConfigured {
+            account,
+            request_id,
+            underlying,
+            rejected,
+            ..
+        } => {
+            let ack = wire::MmpAck {
+                mmp_req_id: request_id,
+                mmp_ack_type: wire::MmpAckType::Config,
+                underlying: quote::wire_asset(underlying),
+                mmp_reject_reason: rejected.map(|r| r.code()),
+            };
+            deliver(account, Reply::MmpAck(ack));
+        }
+        Event::MmpReset {
+            account,
+            request_id,
+            underlying,
+            rejected,
+        } => {
+            let ack = wire::MmpAck {
+                mmp_req_id: request_id,
+                mmp_ack_type: wire::MmpAckType::Reset,
+                underlying: quote::wire_asset(underlying),
+                mmp_reject_reason: rejected.map(|r| r.code()),
+            };
+            deliver(account, Reply::MmpAck(ack));
+        }
+        Event::MmpTriggered {
+            account,
+            underlying,
+            breach,
+            gross,
+            net,
+            frozen_until,
+            canceled,
+        } => {
+            let triggered = wire::MmpTriggered {
+                transact_time: ctx.time_ns,
+                mmp_frozen_until: (frozen_until != FROZEN_UNTIL_RESET).then_some(frozen_until),
+                mmp_window_gross: gross.0,
+                mmp_window_net: net.0,
+                total_affected_orders: canceled,
+                underlying: quote::wire_asset(underlying),
+                mmp_breach: match breach {
+                    MmpBreach::Quantity => wire::MmpBreach::Quantity,
+                    MmpBreach::Delta => wire::MmpBreach::Delta,
+                },
+                account: account.0 as u64,
+                mmp_trigger_seq: ctx.seq as u32,
+            };
+            deliver(account, Reply::MmpTriggered(triggered));
+        }
     }
 }
 

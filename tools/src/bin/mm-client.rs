@@ -54,7 +54,8 @@ struct Cli {
 
 const SCRIPT_HELP: &str = "\
 Script lines (blank lines and # comments ignored):
-  buy|sell INSTRUMENT QTY PRICE [gtc|ioc|fok|day|gtd=NS] [post-only] [reduce-only] [id=N]
+  buy|sell INSTRUMENT QTY PRICE [gtc|ioc|fok|day|gtd=NS] [post-only] [reduce-only] [mmp]
+           [id=N]
   market buy|sell INSTRUMENT QTY [id=N]
   cancel CLORDID [instrument=SYM side=buy|sell] [id=N]
   amend CLORDID QTY PRICE [instrument=SYM side=buy|sell] [id=N]
@@ -65,6 +66,10 @@ Script lines (blank lines and # comments ignored):
   index INSTRUMENT PRICE PRICE...                (operator)
   collateral-value ACCOUNT CLASS VALUE [haircut_ppm=N]
   halt INSTRUMENT | resume INSTRUMENT            (operator)
+  quote INSTRUMENT BIDQTY@BIDPX ASKQTY@ASKPX [id=QUOTEID] [set=QUOTESET] [mmp]
+  quote-cancel [INSTRUMENT]
+  mmp-config UNDERLYING window=MS qty=X delta=Y [frozen=MS]
+  mmp-reset UNDERLYING
 Instruments: BTC-USD ETH-USD BTC-USD-PERP ETH-USD-PERP or a SecurityID.";
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +113,48 @@ enum Command {
         /// Symbol or SecurityID.
         instrument: Option<String>,
     },
+    /// Two-sided quote (a one-entry MassQuote), replacing the quote with the same id.
+    Quote {
+        /// Symbol or SecurityID.
+        instrument: String,
+        /// Bid as QTY@PRICE (QTY 0 withdraws the bid).
+        bid: String,
+        /// Offer as QTY@PRICE (QTY 0 withdraws the offer).
+        ask: String,
+        /// Quote id (default: the instrument's SecurityID).
+        #[arg(long)]
+        id: Option<u32>,
+        /// Cover the quote with market maker protection.
+        #[arg(long)]
+        mmp: bool,
+    },
+    /// Cancel all quotes, or those of one instrument.
+    QuoteCancel {
+        /// Symbol or SecurityID.
+        instrument: Option<String>,
+    },
+    /// Configure market maker protection for an underlying.
+    MmpConfig {
+        /// BTC or ETH.
+        underlying: String,
+        /// Rolling window, ms.
+        #[arg(long)]
+        window: u64,
+        /// Quantity limit (gross traded size in the window).
+        #[arg(long, allow_hyphen_values = true)]
+        qty: String,
+        /// Delta limit (net signed size in the window).
+        #[arg(long, allow_hyphen_values = true)]
+        delta: String,
+        /// Frozen period after a trigger, ms (0: until reset).
+        #[arg(long, default_value_t = 0)]
+        frozen: u64,
+    },
+    /// End a market maker protection freeze.
+    MmpReset {
+        /// BTC or ETH.
+        underlying: String,
+    },
     /// Request position reports.
     Positions,
     /// Request the collateral report.
@@ -131,6 +178,9 @@ struct OrderArgs {
     /// Only reduce a position.
     #[arg(long)]
     reduce_only: bool,
+    /// Cover the order with market maker protection.
+    #[arg(long)]
+    mmp: bool,
     /// ClOrdID (default: time-based).
     #[arg(long)]
     id: Option<u64>,
@@ -181,6 +231,9 @@ fn command_line(command: &Command) -> String {
             if o.reduce_only {
                 line.push_str(" reduce-only");
             }
+            if o.mmp {
+                line.push_str(" mmp");
+            }
             if let Some(id) = o.id {
                 line.push_str(&format!(" id={id}"));
             }
@@ -205,6 +258,30 @@ fn command_line(command: &Command) -> String {
         Command::MassCancel { instrument } => {
             format!("mass-cancel {}", instrument.as_deref().unwrap_or_default())
         }
+        Command::Quote {
+            instrument,
+            bid,
+            ask,
+            id,
+            mmp,
+        } => {
+            let id = id.map(|id| format!(" id={id}")).unwrap_or_default();
+            let mmp = if *mmp { " mmp" } else { "" };
+            format!("quote {instrument} {bid} {ask}{id}{mmp}")
+        }
+        Command::QuoteCancel { instrument } => {
+            format!("quote-cancel {}", instrument.as_deref().unwrap_or_default())
+        }
+        Command::MmpConfig {
+            underlying,
+            window,
+            qty,
+            delta,
+            frozen,
+        } => format!(
+            "mmp-config {underlying} window={window} qty={qty} delta={delta} frozen={frozen}"
+        ),
+        Command::MmpReset { underlying } => format!("mmp-reset {underlying}"),
         Command::Positions => "positions".into(),
         Command::Collateral => "collateral".into(),
     }

@@ -20,6 +20,7 @@ mod connection;
 mod decimal;
 mod error;
 mod outstanding;
+mod quote;
 mod reference;
 mod render;
 mod request;
@@ -32,6 +33,10 @@ pub use decimal::{
 };
 pub use error::ClientError;
 pub use outstanding::{Awaiting, Outstanding};
+pub use quote::{
+    mass_quote, mmp_config, mmp_reset, parse_mmp_options, parse_quote_side, quote_cancel, MmpLine,
+    QuoteLine,
+};
 pub use reference::Reference;
 pub use render::{message_name, render, Rendered, Value};
 pub use request::*;

@@ -10,6 +10,9 @@
 //! | admin message | AdminAck or AdminReject |
 //! | positions | TotNumReports PositionReports (at least one) |
 //! | collateral | CollateralReport |
+//! | quote | MassQuoteAck |
+//! | quote cancel | QuoteCancelAck |
+//! | MMP config or reset | MmpAck |
 //!
 //! A BusinessMessageReject naming the request (by RefSeqNum or BusinessRejectRefID) ends
 //! any of them.
@@ -65,6 +68,21 @@ pub enum Awaiting {
         /// CollInquiryID.
         coll_inquiry_id: u64,
     },
+    /// A MassQuoteAck.
+    Quote {
+        /// QuoteID.
+        quote_id: u64,
+    },
+    /// A QuoteCancelAck.
+    QuoteCancel {
+        /// QuoteID.
+        quote_id: u64,
+    },
+    /// An MmpAck.
+    Mmp {
+        /// MmpReqID.
+        mmp_req_id: u64,
+    },
 }
 
 impl Awaiting {
@@ -78,6 +96,8 @@ impl Awaiting {
             Awaiting::Admin { admin_req_id } => admin_req_id,
             Awaiting::Positions { pos_req_id, .. } => pos_req_id,
             Awaiting::Collateral { coll_inquiry_id } => coll_inquiry_id,
+            Awaiting::Quote { quote_id } | Awaiting::QuoteCancel { quote_id } => quote_id,
+            Awaiting::Mmp { mmp_req_id } => mmp_req_id,
         }
     }
 }
@@ -143,6 +163,9 @@ fn answers(message: &Plain, seq_no: u32, awaiting: &mut Awaiting) -> bool {
         (Plain::CollateralReport(m), Awaiting::Collateral { coll_inquiry_id }) => {
             m.coll_inquiry_id == Some(*coll_inquiry_id)
         }
+        (Plain::MassQuoteAck(m), Awaiting::Quote { quote_id }) => m.quote_id == *quote_id,
+        (Plain::QuoteCancelAck(m), Awaiting::QuoteCancel { quote_id }) => m.quote_id == *quote_id,
+        (Plain::MmpAck(m), Awaiting::Mmp { mmp_req_id }) => m.mmp_req_id == *mmp_req_id,
         _ => false,
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use exchange::protocol::codec::{
-    CollateralReport, ExecutionReport, FundingPaymentReport, OrderCancelReject,
+    CollateralReport, ExecutionReport, FundingPaymentReport, MassQuoteAck, OrderCancelReject,
     OrderMassCancelReport, PositionReport, VarData, VAR_DATA_MAX,
 };
 use exchange::protocol::Plain;
@@ -24,6 +24,58 @@ pub enum Value {
     Rate(i64),
     /// Text (enum names, free text).
     Text(String),
+    /// A repeating group: one object per entry, each as its fields (a JSON array of objects;
+    /// `[k=v k=v, ...]` as text).
+    Group(Vec<Vec<(&'static str, Value)>>),
+}
+
+impl Value {
+    fn json(&self, out: &mut String) {
+        match self {
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Decimal(m) => out.push_str(&json_string(&from_mantissa(*m))),
+            Value::Rate(m) => out.push_str(&json_string(&from_rate_mantissa(*m))),
+            Value::Text(t) => out.push_str(&json_string(t)),
+            Value::Group(entries) => {
+                out.push('[');
+                for (i, entry) in entries.iter().enumerate() {
+                    out.push_str(if i == 0 { "{" } else { ",{" });
+                    for (j, (key, value)) in entry.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "{}:", json_string(key));
+                        value.json(out);
+                    }
+                    out.push('}');
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Value::Int(n) => n.to_string(),
+            Value::Decimal(m) => from_mantissa(*m),
+            Value::Rate(m) => from_rate_mantissa(*m),
+            Value::Text(t) if t.contains(' ') => format!("{t:?}"),
+            Value::Text(t) => t.clone(),
+            Value::Group(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|e| {
+                        let fields: Vec<String> =
+                            e.iter().map(|(k, v)| format!("{k}={}", v.text())).collect();
+                        fields.join(" ")
+                    })
+                    .collect();
+                format!("[{}]", entries.join(", "))
+            }
+        }
+    }
 }
 
 /// A message as an ordered list of FIX-named fields.
@@ -47,14 +99,7 @@ impl Rendered {
         out.push_str(&json_string(self.msg));
         for (key, value) in &self.fields {
             let _ = write!(out, ",{}:", json_string(key));
-            match value {
-                Value::Int(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                Value::Decimal(m) => out.push_str(&json_string(&from_mantissa(*m))),
-                Value::Rate(m) => out.push_str(&json_string(&from_rate_mantissa(*m))),
-                Value::Text(t) => out.push_str(&json_string(t)),
-            }
+            value.json(&mut out);
         }
         out.push('}');
         out
@@ -64,13 +109,7 @@ impl Rendered {
     pub fn to_text(&self) -> String {
         let mut out = String::from(self.msg);
         for (key, value) in &self.fields {
-            let _ = match value {
-                Value::Int(n) => write!(out, " {key}={n}"),
-                Value::Decimal(m) => write!(out, " {key}={}", from_mantissa(*m)),
-                Value::Rate(m) => write!(out, " {key}={}", from_rate_mantissa(*m)),
-                Value::Text(t) if t.contains(' ') => write!(out, " {key}={t:?}"),
-                Value::Text(t) => write!(out, " {key}={t}"),
-            };
+            let _ = write!(out, " {key}={}", value.text());
         }
         out
     }
@@ -118,6 +157,14 @@ pub fn message_name(message: &Plain) -> &'static str {
         Plain::RiskParameterUpdate(_) => "RiskParameterUpdate",
         Plain::AdminAck(_) => "AdminAck",
         Plain::AdminReject(_) => "AdminReject",
+        Plain::MassQuote(_) => "MassQuote",
+        Plain::MassQuoteAck(_) => "MassQuoteAck",
+        Plain::QuoteCancel(_) => "QuoteCancel",
+        Plain::QuoteCancelAck(_) => "QuoteCancelAck",
+        Plain::MmpConfig(_) => "MmpConfig",
+        Plain::MmpReset(_) => "MmpReset",
+        Plain::MmpTriggered(_) => "MmpTriggered",
+        Plain::MmpAck(_) => "MmpAck",
     }
 }
 
@@ -287,6 +334,31 @@ fn application_fields(message: &Plain, f: &mut Fields<'_>) {
                 .dec("LastPx", m.last_px)
                 .int("TransactTime", m.transact_time);
         }
+        Plain::MassQuoteAck(m) => mass_quote_ack(m, f),
+        Plain::QuoteCancelAck(m) => {
+            f.int("QuoteID", m.quote_id)
+                .name("QuoteStatus", m.quote_status)
+                .opt_int("QuoteRejectReason", m.quote_reject_reason)
+                .int("TotalAffectedOrders", m.total_affected_orders)
+                .int("TransactTime", m.transact_time);
+        }
+        Plain::MmpAck(m) => {
+            f.int("MmpReqID", m.mmp_req_id)
+                .name("MmpAckType", m.mmp_ack_type)
+                .name("Underlying", m.underlying)
+                .opt_int("MmpRejectReason", m.mmp_reject_reason);
+        }
+        Plain::MmpTriggered(m) => {
+            f.int("Account", m.account)
+                .name("Underlying", m.underlying)
+                .name("MmpBreach", m.mmp_breach)
+                .dec("MmpWindowGross", m.mmp_window_gross)
+                .dec("MmpWindowNet", m.mmp_window_net)
+                .int("TotalAffectedOrders", m.total_affected_orders)
+                .opt_int("MmpFrozenUntil", m.mmp_frozen_until)
+                .int("MmpTriggerSeq", m.mmp_trigger_seq)
+                .int("TransactTime", m.transact_time);
+        }
         Plain::AdminAck(m) => {
             f.int("AdminReqID", m.admin_req_id)
                 .int("TransactTime", m.transact_time)
@@ -327,6 +399,27 @@ fn execution_report(m: &ExecutionReport, f: &mut Fields<'_>) {
         .opt_int("OrdRejReason", m.ord_rej_reason)
         .opt_name("AggressorIndicator", m.aggressor_indicator)
         .int("TransactTime", m.transact_time);
+}
+
+fn mass_quote_ack(m: &MassQuoteAck, f: &mut Fields<'_>) {
+    f.int("QuoteID", m.quote_id)
+        .name("QuoteStatus", m.quote_status)
+        .opt_int("QuoteRejectReason", m.quote_reject_reason);
+    let mut entries = Vec::with_capacity(m.no_quote_entry_acks.len());
+    for e in m.no_quote_entry_acks.as_slice() {
+        let mut g = Fields {
+            reference: f.reference,
+            items: Vec::new(),
+        };
+        g.int("QuoteEntryID", e.quote_entry_id)
+            .security(e.security_id)
+            .int("QuoteSetID", e.quote_set_id)
+            .name("QuoteEntryStatus", e.quote_entry_status)
+            .opt_int("QuoteEntryRejectReason", e.quote_entry_reject_reason);
+        entries.push(g.items);
+    }
+    f.items.push(("QuoteEntries", Value::Group(entries)));
+    f.int("TransactTime", m.transact_time);
 }
 
 fn cancel_reject(m: &OrderCancelReject, f: &mut Fields<'_>) {

@@ -14,6 +14,7 @@ use exchange::protocol::codec::{
 use thiserror::Error;
 
 use super::decimal::{positive_mantissa, DecimalError};
+use super::quote::{MmpLine, QuoteLine};
 use super::reference::Reference;
 
 /// Why a request argument is invalid.
@@ -70,6 +71,12 @@ pub enum RequestError {
     /// An index needs 1..=16 constituent prices (one repeating group entry each).
     #[error("an index takes 1..={GROUP_ENTRIES_MAX} prices, {0} given")]
     ConstituentCount(usize),
+    /// A quote side that is not `QTY@PRICE`.
+    #[error("quote side {0:?} is not QTY@PRICE")]
+    QuoteSide(String),
+    /// An `mmp-config` option that is unknown, repeated or missing.
+    #[error("mmp-config option {0:?}: use window=MS qty=X delta=Y [frozen=MS], each once")]
+    MmpOption(String),
 }
 
 /// A limit order.
@@ -91,6 +98,8 @@ pub struct LimitOrder {
     pub post_only: bool,
     /// ExecInst reduce-only.
     pub reduce_only: bool,
+    /// ExecInst MMP: covered by market maker protection.
+    pub mmp: bool,
 }
 
 /// Instrument and side of an existing order, which cancel and amend messages carry.
@@ -197,6 +206,20 @@ pub enum Request {
         security_id: i32,
         /// New status.
         status: SecurityTradingStatus,
+    },
+    /// MassQuote with one entry.
+    Quote(QuoteLine),
+    /// QuoteCancel for one instrument, or all quotes.
+    QuoteCancel {
+        /// Instrument filter.
+        security_id: Option<i32>,
+    },
+    /// MmpConfig.
+    MmpConfig(MmpLine),
+    /// MmpReset.
+    MmpReset {
+        /// BTC or ETH.
+        underlying: Asset,
     },
 }
 
@@ -325,6 +348,7 @@ pub fn limit_order(
         expire_time_ns: None,
         post_only: false,
         reduce_only: false,
+        mmp: false,
     };
     Ok(new_order_single(cl_ord_id, &order))
 }
@@ -342,7 +366,8 @@ pub fn new_order_single(cl_ord_id: u64, order: &LimitOrder) -> NewOrderSingle {
         time_in_force: order.tif,
         exec_inst: ExecInst::empty()
             .with_post_only(order.post_only)
-            .with_reduce_only(order.reduce_only),
+            .with_reduce_only(order.reduce_only)
+            .with_mmp(order.mmp),
         self_match_prevention_instruction: None,
     }
 }

@@ -10,6 +10,7 @@ use exchange::protocol::Plain;
 use super::connection::{now_ns, Client, Received};
 use super::error::ClientError;
 use super::outstanding::{Awaiting, Outstanding};
+use super::quote::{mass_quote, mmp_config, mmp_reset, quote_cancel};
 use super::request::{
     cancel_replace_request, cancel_request, collateral_inquiry, collateral_value_update,
     funds_transfer, index_constituents, market_order, mass_cancel_request, new_order_single,
@@ -272,6 +273,22 @@ fn send(
         } => (
             client.send(&security_status_update(id, *security_id, *status))?,
             admin,
+        ),
+        Request::Quote(line) => (
+            client.send(&mass_quote(id, line))?,
+            Awaiting::Quote { quote_id: id },
+        ),
+        Request::QuoteCancel { security_id } => (
+            client.send(&quote_cancel(id, *security_id))?,
+            Awaiting::QuoteCancel { quote_id: id },
+        ),
+        Request::MmpConfig(line) => (
+            client.send(&mmp_config(id, line))?,
+            Awaiting::Mmp { mmp_req_id: id },
+        ),
+        Request::MmpReset { underlying } => (
+            client.send(&mmp_reset(id, *underlying))?,
+            Awaiting::Mmp { mmp_req_id: id },
         ),
         Request::Sleep { .. } => unreachable!("sleep is handled by the run loop"),
     })

@@ -12,7 +12,13 @@
 //! index INSTRUMENT PRICE PRICE...                  (operator sessions)
 //! collateral-value ACCOUNT CLASS VALUE [haircut_ppm=N]
 //! halt INSTRUMENT | resume INSTRUMENT
+//! quote INSTRUMENT BIDQTY@BIDPX ASKQTY@ASKPX [id=QUOTEID] [set=QUOTESET] [mmp]
+//! quote-cancel [INSTRUMENT]
+//! mmp-config UNDERLYING window=MS qty=X delta=Y [frozen=MS]
+//! mmp-reset UNDERLYING
 //! ```
+//!
+//! `buy` and `sell` also take `mmp` (the order is covered by market maker protection).
 //!
 //! Blank lines and `#` comments are ignored. Cancel and amend name the order by its ClOrdID;
 //! when that order was placed earlier in the same script with `id=`, its instrument and side
@@ -27,6 +33,7 @@ use exchange::protocol::codec::{
 use thiserror::Error;
 
 use super::decimal::{non_negative_mantissa, positive_mantissa};
+use super::quote::{parse_mmp_options, parse_quote_side, QuoteLine};
 use super::reference::Reference;
 use super::request::{
     account_setup_defaults, parse_asset, parse_bool, parse_instrument, parse_side, parse_tif,
@@ -168,8 +175,11 @@ struct Parser<'r> {
     orders: HashMap<u64, (usize, Option<OrderTarget>)>,
 }
 
-const ORDER_USAGE: &str =
-    "buy|sell INSTRUMENT QTY PRICE [gtc|ioc|fok|day|gtd=NS] [post-only] [reduce-only] [id=N]";
+const ORDER_USAGE: &str = "buy|sell INSTRUMENT QTY PRICE [gtc|ioc|fok|day|gtd=NS] [post-only] \
+     [reduce-only] [mmp] [id=N]";
+const QUOTE_USAGE: &str =
+    "quote INSTRUMENT BIDQTY@BIDPX ASKQTY@ASKPX [id=QUOTEID] [set=QUOTESET] [mmp]";
+const MMP_CONFIG_USAGE: &str = "mmp-config UNDERLYING window=MS qty=X delta=Y [frozen=MS]";
 const MARKET_USAGE: &str = "market buy|sell INSTRUMENT QTY [id=N]";
 const CANCEL_USAGE: &str = "cancel CLORDID [instrument=SYM side=buy|sell] [id=N]";
 const AMEND_USAGE: &str = "amend CLORDID QTY PRICE [instrument=SYM side=buy|sell] [id=N]";
@@ -250,6 +260,20 @@ impl Parser<'_> {
             }
             "halt" => self.status(words("halt", "halt INSTRUMENT"), true)?,
             "resume" => self.status(words("resume", "resume INSTRUMENT"), false)?,
+            "quote" => self.quote(words("quote", QUOTE_USAGE))?,
+            "quote-cancel" => {
+                match self.mass_cancel(words("quote-cancel", "quote-cancel [INSTRUMENT]"))? {
+                    Request::MassCancel { security_id } => Request::QuoteCancel { security_id },
+                    other => other,
+                }
+            }
+            "mmp-config" => mmp_config(words("mmp-config", MMP_CONFIG_USAGE))?,
+            "mmp-reset" => {
+                let mut w = words("mmp-reset", "mmp-reset UNDERLYING");
+                let underlying = parse_asset(w.next("UNDERLYING")?)?;
+                w.end()?;
+                Request::MmpReset { underlying }
+            }
             _ => return Err(LineError::UnknownCommand((*first).to_owned())),
         };
         self.remember(&request, line)?;
@@ -307,11 +331,14 @@ impl Parser<'_> {
             expire_time_ns: None,
             post_only: false,
             reduce_only: false,
+            mmp: false,
         };
         let (mut tif, mut id, mut post_only, mut reduce_only) = (None, None, None, None);
+        let mut mmp = None;
         for word in w.rest() {
             match word.to_ascii_lowercase().as_str() {
                 "post-only" => set_once(&mut post_only, true, word)?,
+                "mmp" => set_once(&mut mmp, true, word)?,
                 "reduce-only" => set_once(&mut reduce_only, true, word)?,
                 lower if lower.starts_with("id=") => set_once(&mut id, parse_id(word)?, "id=")?,
                 lower if is_tif(lower) => set_once(&mut tif, parse_tif(word)?, "time in force")?,
@@ -324,7 +351,42 @@ impl Parser<'_> {
         }
         order.post_only = post_only.unwrap_or(false);
         order.reduce_only = reduce_only.unwrap_or(false);
+        order.mmp = mmp.unwrap_or(false);
         Ok(Request::Limit { order, id })
+    }
+
+    fn quote(&self, mut w: Words<'_>) -> Result<Request, LineError> {
+        let security_id = self.instrument(w.next("INSTRUMENT")?)?;
+        let (bid_qty, bid_px) = parse_quote_side(w.next("BIDQTY@BIDPX")?)?;
+        let (offer_qty, offer_px) = parse_quote_side(w.next("ASKQTY@ASKPX")?)?;
+        let (mut id, mut set, mut mmp) = (None, None, None);
+        for word in w.rest() {
+            let lower = word.to_ascii_lowercase();
+            match lower.split_once('=') {
+                Some(("id", v)) => {
+                    set_once(&mut id, parse_uint("QUOTEID", v, u32::MAX.into())?, "id=")?
+                }
+                Some(("set", v)) => set_once(
+                    &mut set,
+                    parse_uint("QUOTESET", v, u16::MAX.into())?,
+                    "set=",
+                )?,
+                None if lower == "mmp" => set_once(&mut mmp, true, word)?,
+                _ => return Err(w.unexpected(word)),
+            }
+        }
+        // Without id= the quote is the instrument's: a repeated line replaces it.
+        let quote_id = id.unwrap_or(security_id.unsigned_abs().into());
+        Ok(Request::Quote(QuoteLine {
+            security_id,
+            quote_id: u32::try_from(quote_id).unwrap_or(u32::MAX),
+            quote_set: u16::try_from(set.unwrap_or(0)).unwrap_or(u16::MAX),
+            bid_qty,
+            bid_px,
+            offer_qty,
+            offer_px,
+            mmp: mmp.unwrap_or(false),
+        }))
     }
 
     fn market(&self, mut w: Words<'_>) -> Result<Request, LineError> {
@@ -534,6 +596,12 @@ fn key_name(key: &str) -> &'static str {
         "securities_margin_client" => "securities_margin_client",
         _ => "affiliate_mm",
     }
+}
+
+fn mmp_config(mut w: Words<'_>) -> Result<Request, LineError> {
+    let underlying = parse_asset(w.next("UNDERLYING")?)?;
+    let options = w.rest();
+    Ok(Request::MmpConfig(parse_mmp_options(underlying, &options)?))
 }
 
 fn collateral_value(mut w: Words<'_>) -> Result<Request, LineError> {

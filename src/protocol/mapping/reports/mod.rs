@@ -2,11 +2,13 @@
 //! CollateralReport, MarginCallReport and LiquidationReport. The unsolicited reports that follow engine events (`outbound`) and the
 //! answers to RequestForPositions and CollateralInquiry (`sequencer::runtime`) share these
 //! builders, so a position or a balance reads the same whichever way it reaches the client.
+//! `quote` holds the market-maker toolkit's acks.
 
 pub mod collateral;
 pub mod funding;
 pub mod margin;
 pub mod position;
+pub mod quote;
 
 #[cfg(test)]
 pub(crate) mod fixture;
