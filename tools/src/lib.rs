@@ -7,3 +7,6 @@ pub mod index_feeder;
 pub mod journal_cli;
 pub mod order_stream;
 pub mod replay;
+pub mod scenario;
+pub mod surveil;
+pub mod tape;
