@@ -5,6 +5,7 @@ pub mod exchange_decoder;
 pub mod feed;
 pub mod index_feeder;
 pub mod journal_cli;
+pub mod order_history;
 pub mod order_stream;
 pub mod replay;
 pub mod scenario;
