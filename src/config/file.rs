@@ -461,6 +461,7 @@ mod tests {
                 "AFF1",
                 "RETAIL1",
                 "ADMIN",
+                "HOUSE1",
                 "INSFUND-BTC",
                 "INSFUND-ETH"
             ]

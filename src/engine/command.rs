@@ -97,6 +97,19 @@ pub enum AdminCommand {
     KillAccount {
         account: AccountId,
     },
+    /// Kill switch for an owner group: `KillAccount` for every account of the group.
+    KillGroup {
+        owner_group: u32,
+    },
+    /// Lifts a kill switch: the account accepts new orders again (its cancelled orders stay
+    /// cancelled).
+    UnblockAccount {
+        account: AccountId,
+    },
+    /// `UnblockAccount` for every account of the group.
+    UnblockGroup {
+        owner_group: u32,
+    },
 }
 
 /// Everything that can change engine state.

@@ -71,6 +71,9 @@ pub enum RejectReason {
     IndexDuplicateSource = 216,
     IndexFutureTime = 217,
     InvalidPrice = 218,
+    // Kill switch and owner groups (230-239).
+    /// A kill switch named an owner group no account belongs to (or group 0).
+    UnknownOwnerGroup = 230,
 }
 
 impl RejectReason {
@@ -136,6 +139,7 @@ impl RejectReason {
             IndexDuplicateSource => "a price source appears twice",
             IndexFutureTime => "constituent time in the future",
             InvalidPrice => "price must be positive",
+            UnknownOwnerGroup => "no account belongs to this owner group",
         }
     }
 }

@@ -65,6 +65,7 @@ Script lines (blank lines and # comments ignored):
   index INSTRUMENT PRICE PRICE...                (operator)
   collateral-value ACCOUNT CLASS VALUE [haircut_ppm=N]
   halt INSTRUMENT | resume INSTRUMENT            (operator)
+  kill|unblock account=ACCOUNT|group=GROUP       (operator kill switch)
 Instruments: BTC-USD ETH-USD BTC-USD-PERP ETH-USD-PERP or a SecurityID.";
 
 #[derive(Subcommand, Debug)]
