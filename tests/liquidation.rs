@@ -12,7 +12,7 @@ use exchange::engine::{AccountId, AdminCommand, Asset, Command, Event, PriceTick
 const USD: i64 = 100_000_000;
 /// 1 BTC in lots of BTC-USD-PERP.
 const BTC: i64 = 100_000;
-const TRADER: AccountId = AccountId(8);
+const TRADER: AccountId = AccountId(10);
 const FUND: AccountId = AccountId(6);
 
 /// TRADER buys 1 BTC of BTC-USD-PERP from MM2 at 100 000 (taker fee 50 USD).

@@ -41,8 +41,8 @@ fn order_bytes() -> Vec<u8> {
 #[test]
 fn every_message_round_trips_full_and_default() {
     let all = samples();
-    // 35 templates, plus 8 of the market-maker toolkit (30..37).
-    assert_eq!(all.len(), 2 * (35 + 8), "two samples per template");
+    // 35 templates, 8 of the market-maker toolkit (30..37) and the kill switch (106).
+    assert_eq!(all.len(), 2 * (35 + 8 + 1), "two samples per template");
     for msg in &all {
         let bytes = encode(msg);
         let decoded = decode(&bytes).unwrap_or_else(|e| panic!("{msg:?}: {e}"));

@@ -171,6 +171,10 @@ pub struct AccountConfig {
     /// Securities collateral held for a margin client, per class (posted at start-up).
     #[serde(default)]
     pub securities: Vec<SecurityConfig>,
+    /// Market-making obligation of a market maker (none by default). The engine does not
+    /// enforce it; `surveil` measures it from the journal.
+    #[serde(default)]
+    pub mm_obligation: Option<MmObligationConfig>,
 }
 
 /// One class of securities collateral: `{ class = 0, value = "1000000", haircut = "0.30" }`.
@@ -210,6 +214,23 @@ impl SecurityConfig {
             haircut_ppm,
         })
     }
+}
+
+/// `[account.mm_obligation]`: what a market maker committed to quote, per instrument and UTC
+/// day: both sides at once, each with at least `min_qty` (base units) at its best price, with
+/// a spread of at most `max_spread_bps` of the mid, for at least `min_quote_share` of the day
+/// (of the time the journal covers that day).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MmObligationConfig {
+    /// Instruments (SecurityID) the obligation covers.
+    pub security_ids: Vec<i32>,
+    /// Widest spread, in basis points of the mid price.
+    pub max_spread_bps: u32,
+    /// Smallest quantity on each side, in base units (e.g. "0.01" BTC).
+    pub min_qty: Decimal,
+    /// Smallest share of the day spent quoting, a fraction (e.g. "0.90").
+    pub min_quote_share: Decimal,
 }
 
 impl Config {
@@ -520,6 +541,7 @@ mod tests {
                 "AFF1",
                 "RETAIL1",
                 "ADMIN",
+                "HOUSE1",
                 "INSFUND-BTC",
                 "INSFUND-ETH",
                 "MARGIN1",

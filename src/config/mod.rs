@@ -7,7 +7,10 @@ mod marketdata;
 mod perp;
 
 pub use decimal::{decimal_to_units, DecimalError};
-pub use file::{AccountConfig, Config, ConfigError, EngineConfig, InstrumentConfig, ServerConfig};
+pub use file::{
+    AccountConfig, Config, ConfigError, EngineConfig, InstrumentConfig, MmObligationConfig,
+    ServerConfig,
+};
 pub use margin::MarginConfig;
 pub use marketdata::{MarketDataConfig, PACKET_BYTES_LIMIT};
 pub use perp::{PerpConfig, RiskConfig, TierConfig};

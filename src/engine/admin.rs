@@ -45,6 +45,9 @@ impl Engine {
                 value,
                 haircut_ppm,
             } => self.set_collateral_value(account, class, value, haircut_ppm, sink),
+            AdminCommand::KillGroup { owner_group } => self.kill_group(owner_group, sink),
+            AdminCommand::UnblockAccount { account } => self.unblock(account, sink),
+            AdminCommand::UnblockGroup { owner_group } => self.unblock_group(owner_group, sink),
         };
         if let Err((account, reason)) = result {
             sink.event(&Event::AdminRejected { account, reason });
@@ -204,6 +207,67 @@ impl Engine {
         self.accounts[account.0 as usize].attrs.blocked = true;
         self.cancel_all_of(account, CancelReason::Killed, sink);
         sink.event(&Event::AccountUpdated { account });
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The accounts of `owner_group` in id order (group 0 is "no group": none).
+    fn group_members(&self, owner_group: u32) -> Vec<AccountId> {
+        if owner_group == 0 {
+            return Vec::new();
+        }
+        (0..self.accounts.len() as u32)
+            .map(AccountId)
+            .filter(|&a| {
+                self.account(a)
+                    .is_some_and(|x| x.attrs.owner_group == owner_group)
+            })
+            .collect()
+    }
+
+    /// Kills every account of the group, in account id order (so replay cancels in the same
+    /// order). An operator command, not on the order path: the member list may allocate.
+    fn kill_group(
+        &mut self,
+        owner_group: u32,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        let members = self.group_members(owner_group);
+        if members.is_empty() {
+            return Err((AccountId(0), RejectReason::UnknownOwnerGroup));
+        }
+        for account in members {
+            self.kill(account, sink)?;
+        }
+        Ok(())
+    }
+
+    fn unblock(
+        &mut self,
+        account: AccountId,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        if self.account(account).is_none() {
+            return Err((account, RejectReason::UnknownAccount));
+        }
+        self.accounts[account.0 as usize].attrs.blocked = false;
+        sink.event(&Event::AccountUpdated { account });
+        Ok(())
+    }
+
+    fn unblock_group(
+        &mut self,
+        owner_group: u32,
+        sink: &mut impl EventSink,
+    ) -> Result<(), (AccountId, RejectReason)> {
+        let members = self.group_members(owner_group);
+        if members.is_empty() {
+            return Err((AccountId(0), RejectReason::UnknownOwnerGroup));
+        }
+        for account in members {
+            self.unblock(account, sink)?;
+        }
         Ok(())
     }
 }

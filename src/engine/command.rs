@@ -106,6 +106,19 @@ pub enum AdminCommand {
         value: Units,
         haircut_ppm: RatePpm,
     },
+    /// Kill switch for an owner group: `KillAccount` for every account of the group.
+    KillGroup {
+        owner_group: u32,
+    },
+    /// Lifts a kill switch: the account accepts new orders again (its cancelled orders stay
+    /// cancelled).
+    UnblockAccount {
+        account: AccountId,
+    },
+    /// `UnblockAccount` for every account of the group.
+    UnblockGroup {
+        owner_group: u32,
+    },
 }
 
 /// MmpConfig: an account's market maker protection on one underlying (BTC or ETH).

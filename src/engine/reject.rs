@@ -93,6 +93,9 @@ pub enum RejectReason {
     TooManyQuoteEntries = 247,
     /// ClOrdIDs with bit 63 set name quote sides.
     ReservedClOrdId = 248,
+    // Kill switch and owner groups (230-239).
+    /// A kill switch named an owner group no account belongs to (or group 0).
+    UnknownOwnerGroup = 230,
 }
 
 impl RejectReason {
@@ -172,6 +175,7 @@ impl RejectReason {
             QuoteCrossed => "quote bid at or above its offer",
             TooManyQuoteEntries => "more quote entries than the venue allows in one message",
             ReservedClOrdId => "ClOrdIDs with bit 63 set are reserved for quotes",
+            UnknownOwnerGroup => "no account belongs to this owner group",
         }
     }
 }

@@ -234,8 +234,8 @@ impl Core {
 fn admin_request(message: &Inbound<'_>) -> Option<(u64, u16)> {
     use crate::protocol::codec::Encode;
     use crate::protocol::codec::{
-        AccountSetup, CollateralValueUpdate, FundsTransfer, IndexConstituents, RiskParameterUpdate,
-        SecurityStatusUpdate,
+        AccountSetup, CollateralValueUpdate, FundsTransfer, IndexConstituents, KillSwitch,
+        RiskParameterUpdate, SecurityStatusUpdate,
     };
     Some(match message {
         Inbound::AccountSetup(v) => (v.admin_req_id(), AccountSetup::TEMPLATE_ID),
@@ -244,6 +244,7 @@ fn admin_request(message: &Inbound<'_>) -> Option<(u64, u16)> {
         Inbound::CollateralValueUpdate(v) => (v.admin_req_id(), CollateralValueUpdate::TEMPLATE_ID),
         Inbound::IndexConstituents(v) => (v.admin_req_id(), IndexConstituents::TEMPLATE_ID),
         Inbound::RiskParameterUpdate(v) => (v.admin_req_id(), RiskParameterUpdate::TEMPLATE_ID),
+        Inbound::KillSwitch(v) => (v.admin_req_id(), KillSwitch::TEMPLATE_ID),
         _ => return None,
     })
 }

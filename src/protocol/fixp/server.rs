@@ -131,9 +131,8 @@ impl ServerSession {
             | Inbound::CollateralValueUpdate(_)
             | Inbound::IndexConstituents(_)
             | Inbound::SecurityStatusUpdate(_)
-            | Inbound::RiskParameterUpdate(_) => {
-                self.on_application(message.template_id(), true, now_ns)
-            }
+            | Inbound::RiskParameterUpdate(_)
+            | Inbound::KillSwitch(_) => self.on_application(message.template_id(), true, now_ns),
             // Everything else only ever flows from the server to the client.
             _ => self.terminate(TerminationCode::UnexpectedMessage, now_ns),
         }

@@ -77,7 +77,8 @@ pub fn translate(
         | Inbound::SecurityStatusUpdate(_)
         | Inbound::CollateralValueUpdate(_)
         | Inbound::IndexConstituents(_)
-        | Inbound::RiskParameterUpdate(_) => admin(account, operator, message, engine),
+        | Inbound::RiskParameterUpdate(_)
+        | Inbound::KillSwitch(_) => admin(account, operator, message, engine),
         _ => return None,
     };
     Some(translated)
@@ -314,11 +315,41 @@ fn admin(account: AccountId, operator: bool, message: &Inbound<'_>, engine: &Eng
                 haircut_ppm: RatePpm(i64::from(m.haircut_ppm)),
             }
         }
+        Inbound::KillSwitch(view) => match kill_switch(&view.to_plain()) {
+            Ok(command) => command,
+            Err(reason) => return refuse(account, reason),
+        },
         // Index constituents are applied by the core outside `Command`; risk parameters are
         // configuration.
         _ => return refuse(account, RejectReason::Unsupported),
     };
     Translated::Command(Command::Admin(command))
+}
+
+/// The kill switch's target: the account when given, else the (non-zero) owner group.
+fn kill_switch(m: &wire::KillSwitch) -> Result<AdminCommand, RejectReason> {
+    let kill = m.kill_switch_action == wire::KillSwitchAction::Kill;
+    match m.account {
+        Some(id) => {
+            let account = u32::try_from(id)
+                .map(AccountId)
+                .map_err(|_| RejectReason::UnknownAccount)?;
+            Ok(if kill {
+                AdminCommand::KillAccount { account }
+            } else {
+                AdminCommand::UnblockAccount { account }
+            })
+        }
+        None if m.owner_group == 0 => Err(RejectReason::UnknownOwnerGroup),
+        None => {
+            let owner_group = m.owner_group;
+            Ok(if kill {
+                AdminCommand::KillGroup { owner_group }
+            } else {
+                AdminCommand::UnblockGroup { owner_group }
+            })
+        }
+    }
 }
 
 fn side(side: wire::Side) -> Side {

@@ -70,6 +70,7 @@ Script lines (blank lines and # comments ignored):
   quote-cancel [INSTRUMENT]
   mmp-config UNDERLYING window=MS qty=X delta=Y [frozen=MS]
   mmp-reset UNDERLYING
+  kill|unblock account=ACCOUNT|group=GROUP       (operator kill switch)
 Instruments: BTC-USD ETH-USD BTC-USD-PERP ETH-USD-PERP or a SecurityID.";
 
 #[derive(Subcommand, Debug)]

@@ -155,6 +155,7 @@ pub fn message_name(message: &Plain) -> &'static str {
         Plain::IndexConstituents(_) => "IndexConstituents",
         Plain::SecurityStatusUpdate(_) => "SecurityStatusUpdate",
         Plain::RiskParameterUpdate(_) => "RiskParameterUpdate",
+        Plain::KillSwitch(_) => "KillSwitch",
         Plain::AdminAck(_) => "AdminAck",
         Plain::AdminReject(_) => "AdminReject",
         Plain::MassQuote(_) => "MassQuote",

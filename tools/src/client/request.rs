@@ -6,10 +6,10 @@
 
 use exchange::protocol::codec::{
     AccountSetup, Asset, BooleanFlag, ClientClass, CollateralInquiry, CollateralValueUpdate,
-    ConstituentsEntry, ExecInst, FundsTransfer, GroupVec, IndexConstituents, MassCancelRequestType,
-    NewOrderSingle, OrdType, OrderCancelReplaceRequest, OrderCancelRequest, OrderMassCancelRequest,
-    RequestForPositions, SecurityStatusUpdate, SecurityTradingStatus, Side, TimeInForce,
-    TransferType, GROUP_ENTRIES_MAX,
+    ConstituentsEntry, ExecInst, FundsTransfer, GroupVec, IndexConstituents, KillSwitch,
+    KillSwitchAction, MassCancelRequestType, NewOrderSingle, OrdType, OrderCancelReplaceRequest,
+    OrderCancelRequest, OrderMassCancelRequest, RequestForPositions, SecurityStatusUpdate,
+    SecurityTradingStatus, Side, TimeInForce, TransferType, GROUP_ENTRIES_MAX,
 };
 use thiserror::Error;
 
@@ -221,6 +221,20 @@ pub enum Request {
         /// BTC or ETH.
         underlying: Asset,
     },
+    /// KillSwitch (operator): mass-cancel and block, or unblock, an account or owner group.
+    KillSwitch {
+        /// The target.
+        target: KillTarget,
+        /// Kill or unblock.
+        action: KillSwitchAction,
+    },
+}
+
+/// What a kill switch applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillTarget {
+    Account(u64),
+    OwnerGroup(u32),
 }
 
 impl Request {
@@ -570,6 +584,20 @@ pub fn collateral_value_update(
         security_collateral_value: value,
         haircut_ppm,
         security_class: class,
+    }
+}
+
+/// KillSwitch.
+pub fn kill_switch(admin_req_id: u64, target: KillTarget, action: KillSwitchAction) -> KillSwitch {
+    let (account, owner_group) = match target {
+        KillTarget::Account(account) => (Some(account), 0),
+        KillTarget::OwnerGroup(group) => (None, group),
+    };
+    KillSwitch {
+        admin_req_id,
+        account,
+        owner_group,
+        kill_switch_action: action,
     }
 }
 

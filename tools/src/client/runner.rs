@@ -13,8 +13,8 @@ use super::outstanding::{Awaiting, Outstanding};
 use super::quote::{mass_quote, mmp_config, mmp_reset, quote_cancel};
 use super::request::{
     cancel_replace_request, cancel_request, collateral_inquiry, collateral_value_update,
-    funds_transfer, index_constituents, market_order, mass_cancel_request, new_order_single,
-    request_for_positions, security_status_update, Request,
+    funds_transfer, index_constituents, kill_switch, market_order, mass_cancel_request,
+    new_order_single, request_for_positions, security_status_update, Request,
 };
 use super::script::ScriptLine;
 
@@ -290,6 +290,9 @@ fn send(
             client.send(&mmp_reset(id, *underlying))?,
             Awaiting::Mmp { mmp_req_id: id },
         ),
+        Request::KillSwitch { target, action } => {
+            (client.send(&kill_switch(id, *target, *action))?, admin)
+        }
         Request::Sleep { .. } => unreachable!("sleep is handled by the run loop"),
     })
 }

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 
 use exchange::protocol::codec::{
-    AccountSetup, ClientClass, SecurityTradingStatus, TimeInForce, TransferType,
+    AccountSetup, ClientClass, KillSwitchAction, SecurityTradingStatus, TimeInForce, TransferType,
 };
 use thiserror::Error;
 
@@ -37,7 +37,7 @@ use super::quote::{parse_mmp_options, parse_quote_side, QuoteLine};
 use super::reference::Reference;
 use super::request::{
     account_setup_defaults, parse_asset, parse_bool, parse_instrument, parse_side, parse_tif,
-    parse_uint, LimitOrder, OrderTarget, Request, RequestError,
+    parse_uint, KillTarget, LimitOrder, OrderTarget, Request, RequestError,
 };
 
 /// Most lines a script may have; a longer one is refused before connecting.
@@ -187,6 +187,7 @@ const MASS_CANCEL_USAGE: &str = "mass-cancel [INSTRUMENT]";
 const FUNDS_USAGE: &str = "deposit|withdraw ACCOUNT ASSET AMOUNT";
 const ACCOUNT_USAGE: &str = "account ACCOUNT KEY=VALUE...";
 const INDEX_USAGE: &str = "index INSTRUMENT PRICE PRICE...";
+const KILL_USAGE: &str = "kill|unblock account=ACCOUNT|group=OWNER_GROUP";
 const COLLATERAL_VALUE_USAGE: &str = "collateral-value ACCOUNT CLASS VALUE [haircut_ppm=N]";
 
 /// The words of one command: positional arguments in order, then options.
@@ -274,6 +275,8 @@ impl Parser<'_> {
                 w.end()?;
                 Request::MmpReset { underlying }
             }
+            "kill" => kill(words("kill", KILL_USAGE), KillSwitchAction::Kill)?,
+            "unblock" => kill(words("unblock", KILL_USAGE), KillSwitchAction::Unblock)?,
             _ => return Err(LineError::UnknownCommand((*first).to_owned())),
         };
         self.remember(&request, line)?;
@@ -521,6 +524,23 @@ fn sleep(mut w: Words<'_>) -> Result<Request, LineError> {
 
 fn parse_account(text: &str) -> Result<u64, LineError> {
     Ok(parse_uint("ACCOUNT", text, u64::from(u32::MAX))?)
+}
+
+/// `kill account=N` / `kill group=N` (and `unblock …`): the operator's kill switch.
+fn kill(mut w: Words<'_>, action: KillSwitchAction) -> Result<Request, LineError> {
+    let word = w.next("account=ACCOUNT|group=OWNER_GROUP")?;
+    let target = match word.split_once('=') {
+        Some((key, value)) if key.eq_ignore_ascii_case("account") => {
+            KillTarget::Account(parse_account(value)?)
+        }
+        Some((key, value)) if key.eq_ignore_ascii_case("group") => {
+            let group = parse_uint("OWNER_GROUP", value, u64::from(u32::MAX))?;
+            KillTarget::OwnerGroup(u32::try_from(group).unwrap_or(u32::MAX))
+        }
+        _ => return Err(w.unexpected(word)),
+    };
+    w.end()?;
+    Ok(Request::KillSwitch { target, action })
 }
 
 fn funds(mut w: Words<'_>, transfer: TransferType) -> Result<Request, LineError> {
@@ -906,6 +926,34 @@ mod tests {
                 status: SecurityTradingStatus::ReadyToTrade
             }
         );
+    }
+
+    #[test]
+    fn kill_and_unblock_target_an_account_or_an_owner_group() {
+        assert_eq!(
+            one("kill account=3"),
+            Request::KillSwitch {
+                target: KillTarget::Account(3),
+                action: KillSwitchAction::Kill
+            }
+        );
+        assert_eq!(
+            one("unblock group=100"),
+            Request::KillSwitch {
+                target: KillTarget::OwnerGroup(100),
+                action: KillSwitchAction::Unblock
+            }
+        );
+        let reference = Reference::from_default_config();
+        for bad in [
+            "kill",
+            "kill 3",
+            "kill desk=1",
+            "kill account=x",
+            "kill group=1 extra",
+        ] {
+            assert!(parse_line(bad, &reference).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,142 @@
+//! The journal as a tape of what happened: every record re-applied, from the genesis record,
+//! through the sequencer's [`Core`] (the code path the live server and `replay` run), handed to
+//! a visitor together with the engine events it produced. The journal holds only inbound
+//! messages; fills, cancels and fees exist only as the events of this re-run.
+//!
+//! `surveil` and `order-history` read journals through it. Damage is never skipped: a corrupt
+//! or torn record stops the tape with [`TapeError::Damaged`] (or a journal error for damage in
+//! the middle of the log), after the records before it were visited.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use exchange::config::{Config, ConfigError};
+use exchange::engine::event::{Event, EventSink};
+use exchange::engine::snapshot::fingerprint;
+use exchange::engine::Engine;
+use exchange::sequencer::{Core, CoreError};
+use journal::{Damage, JournalError, JournalReader, RecordHeader};
+
+/// How long `--follow` waits on a bad checksum at the end before calling it damage: a live
+/// writer may still be writing that record.
+const TORN_AFTER: Duration = Duration::from_millis(500);
+/// Poll period of `--follow` at the end of the journal.
+const FOLLOW_POLL: Duration = Duration::from_millis(20);
+/// Events one record can produce before the sink grows (a sweep of many makers can exceed it;
+/// the vector then grows once and keeps its capacity).
+const EVENTS_RESERVED: usize = 4096;
+
+/// One record and what applying it did.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// The record's header: seq, time, kind, operator flag, source account.
+    pub header: RecordHeader,
+    /// The payload exactly as journaled (for message records: the SBE message).
+    pub payload: &'a [u8],
+    /// The engine events applying the record produced, in order.
+    pub events: &'a [Event],
+}
+
+/// Why the tape stopped before the end of the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum TapeError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("engine: {0}")]
+    Engine(String),
+    #[error("journal directory {dir} holds no records")]
+    Empty { dir: PathBuf },
+    #[error("damaged journal: {damage}; the {records} records before it were read, none after")]
+    Damaged { damage: Damage, records: u64 },
+}
+
+/// What the tape read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TapeSummary {
+    /// Records visited.
+    pub records: u64,
+    /// Sequence number of the last record visited.
+    pub last_seq: u64,
+}
+
+/// Collects the events of one record; cleared before each record.
+struct StepSink {
+    events: Vec<Event>,
+}
+
+impl EventSink for StepSink {
+    #[inline]
+    fn event(&mut self, event: &Event) {
+        self.events.push(*event);
+    }
+}
+
+/// A fresh engine for `config` and the fingerprint its genesis record must carry.
+///
+/// # Errors
+/// The configuration's instruments or limits are invalid.
+pub fn fresh_core(config: &Config) -> Result<Core, TapeError> {
+    let specs = config.instrument_specs()?;
+    let limits = config.engine_limits();
+    let print = fingerprint(&specs, &limits);
+    let engine = Engine::new(specs, limits).map_err(|e| TapeError::Engine(e.to_string()))?;
+    Ok(Core::new(engine, print))
+}
+
+/// Plays the journal in `journal_dir` from seq 1 under `config`, calling `visit` with each
+/// record, its events and the engine state after it. `visit` returns false to stop early.
+/// With `follow`, waits for new records at the end instead of returning (until `visit` stops).
+///
+/// # Errors
+/// Damage (the records before it were visited), a fingerprint or digest mismatch, an
+/// undecodable record, an empty journal.
+pub fn play(
+    config: &Config,
+    journal_dir: &std::path::Path,
+    follow: bool,
+    mut visit: impl FnMut(&Step<'_>, &Engine) -> bool,
+) -> Result<TapeSummary, TapeError> {
+    let mut core = fresh_core(config)?;
+    let mut reader = JournalReader::open(journal_dir)?;
+    let mut sink = StepSink {
+        events: Vec::with_capacity(EVENTS_RESERVED),
+    };
+    let mut summary = TapeSummary::default();
+    let mut suspect_since: Option<std::time::Instant> = None;
+    loop {
+        while let Some(record) = reader.next()? {
+            suspect_since = None;
+            sink.events.clear();
+            core.apply(&record.header, record.payload, &mut sink)?;
+            summary.records += 1;
+            summary.last_seq = record.header.seq;
+            let step = Step {
+                header: record.header,
+                payload: record.payload,
+                events: &sink.events,
+            };
+            if !visit(&step, &core.engine) {
+                return Ok(summary);
+            }
+        }
+        if let Some(damage) = reader.suspect_damage() {
+            let since = *suspect_since.get_or_insert_with(std::time::Instant::now);
+            if !follow || since.elapsed() >= TORN_AFTER {
+                let damage = damage.clone();
+                let records = summary.records;
+                return Err(TapeError::Damaged { damage, records });
+            }
+        } else if !follow {
+            if summary.records == 0 {
+                let dir = journal_dir.to_path_buf();
+                return Err(TapeError::Empty { dir });
+            }
+            return Ok(summary);
+        }
+        std::thread::sleep(FOLLOW_POLL);
+    }
+}
