@@ -67,6 +67,12 @@ pub enum EngineError {
     },
     #[error("limit {what} must be positive")]
     Limit { what: &'static str },
+    #[error("limit {what} is {value}, at most {max}")]
+    LimitTooLarge {
+        what: &'static str,
+        value: u32,
+        max: usize,
+    },
 }
 
 /// Live state of one instrument.
@@ -226,9 +232,18 @@ impl Engine {
                 "max_open_orders_per_account",
                 limits.max_open_orders_per_account,
             ),
+            ("quote_entries_max", limits.quote_entries_max),
         ];
         if let Some((what, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(EngineError::Limit { what });
+        }
+        let max = super::quote::QUOTE_ENTRIES_CAPACITY;
+        if limits.quote_entries_max as usize > max {
+            return Err(EngineError::LimitTooLarge {
+                what: "quote_entries_max",
+                value: limits.quote_entries_max,
+                max,
+            });
         }
         let mut states = Vec::with_capacity(instruments.len());
         for (index, spec) in instruments.into_iter().enumerate() {

@@ -3,8 +3,8 @@
 //! A fill yields two execution reports (maker and taker) and, on a perpetual, an unsolicited
 //! PositionReport for each side; a funding settlement yields a FundingPaymentReport per
 //! position; `Rested`, index, mark and funding-rate events yield none (they are for market
-//! data); quote sides report only what their quote's ack does not cover
-//! (`reports::quote`). Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
+//! data); quote sides report only what their quote's ack does not cover (`reports::quote`).
+//! Prices and quantities go back to the wire's decimals (exponent −8). ExecIDs,
 //! PosMaintRptIDs and FundingRptIDs are `seq << 20 | n` for the n-th report of the command
 //! stamped `seq`: unique and reproducible on replay.
 
