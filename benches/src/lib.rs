@@ -8,6 +8,7 @@
 //! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
 //! - `storm` + `storm_report`: `liquidation-storm`, one 20% mark drop over N leveraged longs.
 //! - `perp_venue`: the perpetual venue and clock `perp` and `storm` set up.
+//! - `quotes`: `quote-bench`, mass-quote throughput of the engine.
 
 pub mod affinity;
 pub mod cli;
@@ -15,12 +16,14 @@ pub mod compare;
 pub mod exchange_core_mix;
 pub mod fixture;
 pub mod loadgen;
+pub mod loadgen_quotes;
 pub mod open_loop;
 pub mod peers;
 pub mod perp;
 pub mod perp_report;
 pub mod perp_venue;
 pub mod prng;
+pub mod quotes;
 pub mod report;
 pub mod shared_stream;
 pub mod sink;

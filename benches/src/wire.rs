@@ -164,7 +164,8 @@ impl Session {
     /// # Errors
     /// Socket errors.
     pub fn send(&mut self, message: &impl Encode) -> io::Result<()> {
-        let mut frame = [0u8; 512];
+        // A MassQuote of 16 levels is 699 bytes framed.
+        let mut frame = [0u8; 1024];
         let len = message
             .encode(&mut frame[SOFH_LEN..])
             .map_err(io::Error::other)?;
@@ -209,6 +210,41 @@ impl Session {
         &mut self,
         mut each: impl FnMut(&wire::ExecutionReport),
     ) -> io::Result<()> {
+        self.drain(|message| match message {
+            wire::Inbound::ExecutionReport(report) => each(&report.to_plain()),
+            wire::Inbound::OrderCancelReject(reject) => {
+                let reject = reject.to_plain();
+                each(&wire::ExecutionReport {
+                    cl_ord_id: reject.cl_ord_id,
+                    exec_type: wire::ExecType::Rejected,
+                    ord_rej_reason: Some(reject.cxl_rej_reason),
+                    ..Default::default()
+                });
+            }
+            _ => {}
+        })
+    }
+
+    /// Calls `each` with the QuoteID of every MassQuoteAck that has arrived and the number of
+    /// its entries that were rejected; fails on a Terminate.
+    ///
+    /// # Errors
+    /// As [`Session::drain_reports`].
+    pub fn drain_quote_acks(&mut self, mut each: impl FnMut(u64, usize)) -> io::Result<()> {
+        self.drain(|message| {
+            if let wire::Inbound::MassQuoteAck(ack) = message {
+                let rejected = ack
+                    .no_quote_entry_acks()
+                    .iter()
+                    .filter(|e| e.quote_entry_reject_reason.is_some())
+                    .count();
+                each(ack.quote_id(), rejected);
+            }
+        })
+    }
+
+    /// Calls `each` for every message that has arrived; fails on a Terminate.
+    fn drain(&mut self, mut each: impl FnMut(&wire::Inbound<'_>)) -> io::Result<()> {
         let end = self.input.len();
         loop {
             let filled = self.start;
@@ -225,23 +261,14 @@ impl Session {
                 break;
             }
             match wire::decode(&self.input[offset + SOFH_LEN..offset + len]) {
-                Ok(wire::Inbound::ExecutionReport(report)) => each(&report.to_plain()),
-                Ok(wire::Inbound::OrderCancelReject(reject)) => {
-                    let reject = reject.to_plain();
-                    each(&wire::ExecutionReport {
-                        cl_ord_id: reject.cl_ord_id,
-                        exec_type: wire::ExecType::Rejected,
-                        ord_rej_reason: Some(reject.cxl_rej_reason),
-                        ..Default::default()
-                    });
-                }
                 Ok(wire::Inbound::Terminate(t)) => {
                     let code = t.to_plain().termination_code;
                     return Err(io::Error::other(format!(
                         "terminated by the exchange: {code:?}"
                     )));
                 }
-                _ => {}
+                Ok(message) => each(&message),
+                Err(_) => {}
             }
             offset += len;
         }
@@ -486,6 +513,113 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
         achieved_per_sec,
         market_data: None,
     })
+}
+
+/// One MassQuote of `levels` two-sided levels on BTC-USD (at most 16; quote ids 0..levels,
+/// 0.001 BTC a side, bids below 94,000 USD and offers above 106,000 USD), shifted by
+/// `shift_ticks` ticks of 0.1 USD.
+///
+/// # Errors
+/// More than 16 levels.
+pub fn quote_ladder(quote_id: u64, levels: usize, shift_ticks: i64) -> io::Result<wire::MassQuote> {
+    let mut entries = wire::GroupVec::new();
+    for k in 0..levels as i64 {
+        let entry = wire::QuoteEntriesEntry {
+            quote_entry_id: k as u32,
+            security_id: 1,
+            quote_set_id: 0,
+            bid_px: (94_000 - k) * 100_000_000 + shift_ticks * 10_000_000,
+            bid_size: 100_000,
+            offer_px: (106_000 + k) * 100_000_000 + shift_ticks * 10_000_000,
+            offer_size: 100_000,
+        };
+        entries.push(entry).map_err(io::Error::other)?;
+    }
+    Ok(wire::MassQuote {
+        quote_id,
+        exec_inst: wire::ExecInst::empty(),
+        no_quote_entries: entries,
+    })
+}
+
+/// One MassQuote replacing 10 two-sided levels (quote ids 0..9, bids below 94,000 USD and
+/// offers above 106,000 USD, clear of the order benchmarks) → its MassQuoteAck; returns the
+/// round trip in ns. The ladder moves one tick back and forth with `i`, so every entry really
+/// moves.
+///
+/// # Errors
+/// Socket errors, or a rejected quote entry.
+pub fn quote_round_trip(session: &mut Session, i: u64) -> io::Result<u64> {
+    let quote_id = 20_000_000 + i;
+    let quote = quote_ladder(quote_id, 10, (i % 2) as i64)?;
+    let t0 = Instant::now();
+    session.send(&quote)?;
+    let mut acked = None;
+    while acked.is_none() {
+        session.drain_quote_acks(|id, rejected| {
+            if id == quote_id {
+                acked = Some(rejected);
+            }
+        })?;
+    }
+    let elapsed = t0.elapsed().as_nanos() as u64;
+    if acked != Some(0) {
+        return Err(io::Error::other(format!(
+            "MassQuote {quote_id}: {acked:?} entries rejected"
+        )));
+    }
+    Ok(elapsed.max(1))
+}
+
+/// One IOC NewOrderSingle (no liquidity at its price, so New then Canceled) → its
+/// ExecutionReport New; returns the round trip in ns.
+///
+/// # Errors
+/// Socket errors.
+pub fn order_round_trip(session: &mut Session, cl_ord_id: u64, i: u64) -> io::Result<u64> {
+    let order = wire::NewOrderSingle {
+        cl_ord_id,
+        price: Some((95_000 + (i % 1000) as i64) * 100_000_000),
+        order_qty: 1_000_000,
+        security_id: 1,
+        side: wire::Side::Buy,
+        ord_type: wire::OrdType::Limit,
+        time_in_force: wire::TimeInForce::ImmediateOrCancel,
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    session.send(&order)?;
+    let mut acked = false;
+    while !acked {
+        session.drain_acks(|id, _| acked |= id == cl_ord_id)?;
+    }
+    Ok((t0.elapsed().as_nanos() as u64).max(1))
+}
+
+/// Closed loop on one session, alternating a single order round trip and a MassQuote of 10
+/// two-sided levels round trip, so both see the same server, session and machine state;
+/// returns (orders, quotes).
+///
+/// # Errors
+/// Socket errors, or a rejected quote entry.
+pub fn order_and_quote_round_trips(
+    session: &mut Session,
+    count: u64,
+) -> io::Result<(Latency, Latency)> {
+    let new = || Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+    let (mut orders, mut quotes) = (new(), new());
+    let started = Instant::now();
+    for i in 0..count {
+        let _ = orders.record(order_round_trip(session, 30_000_000 + i, i)?);
+        let _ = quotes.record(quote_round_trip(session, i)?);
+    }
+    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    let latency = |histogram| Latency {
+        histogram,
+        achieved_per_sec,
+        market_data: None,
+    };
+    Ok((latency(orders), latency(quotes)))
 }
 
 /// Size of a NewOrderSingle frame: the floor's message size.

@@ -5,7 +5,7 @@
 //! each instrument (status, reference price, both sides level by level from the best price,
 //! each order in queue order), each account (attributes, balances, open orders), venue fees,
 //! retired ClOrdIDs, then each perpetual market (`perp::persist`), then market maker
-//! protection (`mmp`).
+//! protection (`mmp`, once any account configured it).
 //! The hash is SplitMix64's finaliser folded over 64-bit words: not cryptographic, but stable
 //! across platforms and releases, which is what replay needs.
 
@@ -99,7 +99,10 @@ impl Engine {
             let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
             perp.encode(&mut |w| d.word(w));
         }
-        self.mmp.encode(&mut |w| d.word(w));
+        // Only once configured: journals from before MMP keep their digests.
+        if !self.mmp.states().is_empty() {
+            self.mmp.encode(&mut |w| d.word(w));
+        }
         d.finish()
     }
 }

@@ -74,6 +74,12 @@ pub enum EngineError {
     Limit { what: &'static str },
     #[error(transparent)]
     Margin(#[from] super::margin::rules::RulesError),
+    #[error("limit {what} is {value}, at most {max}")]
+    LimitTooLarge {
+        what: &'static str,
+        value: u32,
+        max: usize,
+    },
 }
 
 /// Live state of one instrument.
@@ -249,11 +255,20 @@ impl Engine {
                 "max_open_orders_per_account",
                 limits.max_open_orders_per_account,
             ),
+            ("quote_entries_max", limits.quote_entries_max),
         ];
         if let Some((what, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(EngineError::Limit { what });
         }
         limits.margin.validate()?;
+        let max = super::quote::QUOTE_ENTRIES_CAPACITY;
+        if limits.quote_entries_max as usize > max {
+            return Err(EngineError::LimitTooLarge {
+                what: "quote_entries_max",
+                value: limits.quote_entries_max,
+                max,
+            });
+        }
         let mut states = Vec::with_capacity(instruments.len());
         for (index, spec) in instruments.into_iter().enumerate() {
             spec.validate()

@@ -61,6 +61,10 @@ const SUMMARY_KEYS: &[&str] = &[
     "storm_100k_ms",
     "storm_100k_target_met",
     "storm_100k_us_per_account",
+    "quote_entries_per_sec",
+    "quote_target_met",
+    "wire_quote10_p50_us",
+    "wire_quote10_to_order_ratio_p50",
 ];
 
 fn parts(args: &Args) -> Vec<Part> {
@@ -75,7 +79,9 @@ fn parts(args: &Args) -> Vec<Part> {
     let mut wire_args = vec![];
     let mut perp_args = vec![];
     let mut storm_args = vec![];
+    let mut quote_args = vec![];
     if let Some(core) = args.pin_core {
+        quote_args.extend(["--pin-core".to_string(), core.to_string()]);
         engine_args.extend(["--pin-core".to_string(), core.to_string()]);
         wire_args.extend(["--pin-core".to_string(), core.to_string()]);
         perp_args.extend(["--pin-core".to_string(), core.to_string()]);
@@ -105,6 +111,20 @@ fn parts(args: &Args) -> Vec<Part> {
                 ("floor_p99_us", "floor_p99_us"),
                 ("md_p50_us", "wire_to_market_data_p50_us"),
                 ("md_p99_us", "wire_to_market_data_p99_us"),
+                ("quote10_p50_us", "wire_quote10_p50_us"),
+                (
+                    "quote10_to_order_ratio_p50",
+                    "wire_quote10_to_order_ratio_p50",
+                ),
+            ],
+        },
+        Part {
+            name: "quotes",
+            binary: "quote-bench",
+            args: quick(quote_args),
+            keys: &[
+                ("quote_entries_per_sec_median", "quote_entries_per_sec"),
+                ("quote_target_met", "quote_target_met"),
             ],
         },
         Part {

@@ -1,5 +1,6 @@
 //! `loadgen`: open-loop latency load over the real binary protocol (FIXP/SBE over TCP), from N
-//! market-maker sessions, with new orders, cancels and amends in a configured mix. Latency runs
+//! market-maker sessions, with new orders, cancels and amends in a configured mix, or with
+//! `--quotes` a stream of MassQuotes (see `exchange_benches::loadgen_quotes`). Latency runs
 //! from each request's planned send time (coordinated omission corrected) to its answer. In the
 //! same run: a raw loopback TCP ping-pong of the same message size, as the floor. Writes a
 //! percentile table, `.hgrm` files, an SVG plot, and with `--json` one summary line.
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use exchange_benches::cli::{DurabilityArg, IdleArg};
 use exchange_benches::loadgen::{hgrm, run, svg, LoadResult, Mix};
+use exchange_benches::loadgen_quotes::run_quotes;
 use exchange_benches::wire::{
     market_data_socket, order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session,
 };
@@ -64,6 +66,13 @@ struct Args {
     /// One JSON summary line.
     #[arg(long)]
     json: bool,
+    /// Quoting mode: each request is a MassQuote of `--levels` two-sided levels (replacing the
+    /// session's ladder), answered by its MassQuoteAck; `--mix` is ignored.
+    #[arg(long)]
+    quotes: bool,
+    /// Levels per MassQuote in quoting mode (1 to 16).
+    #[arg(long, default_value_t = 10)]
+    levels: usize,
 }
 
 fn parse_mix(text: &str) -> Result<Mix, String> {
@@ -102,6 +111,9 @@ fn us(h: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
 
 fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mix = parse_mix(&args.mix)?;
+    if !(1..=16).contains(&args.levels) {
+        return Err("--levels must be 1 to 16".into());
+    }
     if !(1..=SESSIONS.len()).contains(&args.sessions) {
         return Err(format!("--sessions must be 1 to {}", SESSIONS.len()).into());
     }
@@ -137,7 +149,11 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut held: Option<LoadResult> = None;
     let result = loop {
         let count = ((rate as f64 * args.duration_secs) as u64).max(1);
-        let result = run(&mut sessions, rate, count, mix, args.seed, md, next_cl)?;
+        let result = if args.quotes {
+            run_quotes(&mut sessions, rate, count, args.levels, args.seed, next_cl)?
+        } else {
+            run(&mut sessions, rate, count, mix, args.seed, md, next_cl)?
+        };
         next_cl += count;
         let Some(bound) = args.search_p99_us else {
             break result;
@@ -171,10 +187,14 @@ fn serve(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
 fn report(args: &Args, r: &LoadResult, floor: &hdrhistogram::Histogram<u64>, held: Option<u64>) {
     let h = &r.histogram;
+    let mix = if args.quotes {
+        format!("MassQuotes of {} levels", args.levels)
+    } else {
+        format!("mix {}", args.mix)
+    };
     let settings = format!(
-        "{} sessions, mix {}, durability {:?}, idle {:?}, pin {:?}, {}",
+        "{} sessions, {mix}, durability {:?}, idle {:?}, pin {:?}, {}",
         args.sessions,
-        args.mix,
         args.durability,
         args.idle,
         args.pin_core,

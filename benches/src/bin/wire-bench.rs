@@ -1,14 +1,16 @@
 //! `wire-bench`: order → ExecutionReport(New) round trip over loopback TCP through the real
 //! exchange (journal on), open loop at a fixed rate from two sessions and closed loop, against
-//! a raw loopback TCP ping-pong of the same message size measured in the same run.
+//! a raw loopback TCP ping-pong of the same message size measured in the same run; and, on the
+//! same server and session, a MassQuote replacing 10 two-sided levels → MassQuoteAck, closed
+//! loop, reported next to the single order round trip.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use exchange_benches::cli::{DurabilityArg, IdleArg};
 use exchange_benches::wire::{
-    market_data_socket, order_frame_bytes, order_ping_pong, order_to_ack, scratch_dir,
-    tcp_ping_pong, Latency, Server, Session,
+    market_data_socket, order_and_quote_round_trips, order_frame_bytes, order_ping_pong,
+    order_to_ack, scratch_dir, tcp_ping_pong, Latency, Server, Session,
 };
 
 #[derive(Parser, Debug)]
@@ -73,6 +75,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut ping_session = Session::logon(server.addr, "MM1", "mm1-demo-key")?;
     let closed = order_ping_pong(&mut ping_session, args.pings)
         .map_err(|e| format!("closed-loop order round trips: {e}"))?;
+    // Same session, same server: single orders and MassQuotes replacing 10 two-sided levels,
+    // alternating, so the two see the same conditions.
+    let (orders, quotes) = order_and_quote_round_trips(&mut ping_session, args.pings)
+        .map_err(|e| format!("alternating order and mass quote round trips: {e}"))?;
     let mut sessions = vec![
         Session::logon(server.addr, "MM2", "mm2-demo-key")?,
         Session::logon(server.addr, "AFF1", "aff1-demo-key")?,
@@ -83,11 +89,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     drop(ping_session);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
-    report(args, size, &floor, &closed, &open);
+    report(args, size, &floor, &closed, &open, (&orders, &quotes));
     Ok(())
 }
 
-fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &Latency) {
+fn report(
+    args: &Args,
+    size: usize,
+    floor: &Latency,
+    closed: &Latency,
+    open: &Latency,
+    (orders, quotes): (&Latency, &Latency),
+) {
     let settings = format!(
         "durability {:?}, idle {:?}, pin {:?}, message {size} bytes",
         args.durability, args.idle, args.pin_core
@@ -113,6 +126,12 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
                 "md_p50_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.5) as f64 / 1e3),
                 "md_p99_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.99) as f64 / 1e3),
                 "md_samples": open.market_data.as_ref().map(|h| h.len()),
+                "quote10_p50_us": us(quotes, 0.5),
+                "quote10_p99_us": us(quotes, 0.99),
+                "quote10_order_p50_us": us(orders, 0.5),
+                "quote10_order_p99_us": us(orders, 0.99),
+                "quote10_to_order_ratio_p50": us(quotes, 0.5) / us(orders, 0.5),
+                "quote10_to_order_ratio_p99": us(quotes, 0.99) / us(orders, 0.99),
                 "settings": settings,
             })
         );
@@ -133,6 +152,8 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
     };
     row("floor: raw TCP ping-pong", floor);
     row("order -> ack, closed loop (1 session)", closed);
+    row("alternating: order -> ack", orders);
+    row("alternating: MassQuote 10 levels -> ack", quotes);
     let name = format!("order -> ack, open loop {}/s (2 sessions)", args.rate);
     row(&name, open);
     if let Some(md) = &open.market_data {
@@ -147,6 +168,11 @@ fn report(args: &Args, size: usize, floor: &Latency, closed: &Latency, open: &La
         println!("book updates matched to orders: {}", md.len());
     }
     println!("achieved open-loop rate: {:.0}/s", open.achieved_per_sec);
+    println!(
+        "MassQuote (10 two-sided levels) / single order round trip: p50 {:.2}x, p99 {:.2}x",
+        us(quotes, 0.5) / us(orders, 0.5),
+        us(quotes, 0.99) / us(orders, 0.99)
+    );
     println!(
         "ratios to the floor: closed p50 {:.2}x p99 {:.2}x; open p50 {:.2}x p99 {:.2}x",
         us(closed, 0.5) / us(floor, 0.5),
