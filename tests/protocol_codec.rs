@@ -41,7 +41,7 @@ fn order_bytes() -> Vec<u8> {
 #[test]
 fn every_message_round_trips_full_and_default() {
     let all = samples();
-    assert_eq!(all.len(), 2 * 33, "two samples per template");
+    assert_eq!(all.len(), 2 * 34, "two samples per template");
     for msg in &all {
         let bytes = encode(msg);
         let decoded = decode(&bytes).unwrap_or_else(|e| panic!("{msg:?}: {e}"));

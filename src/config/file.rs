@@ -461,7 +461,6 @@ mod tests {
                 "AFF1",
                 "RETAIL1",
                 "ADMIN",
-                "HOUSE1",
                 "INSFUND-BTC",
                 "INSFUND-ETH"
             ]
