@@ -1,6 +1,6 @@
 //! Affiliate market maker controls over the real gateway on loopback: an affiliate session sees
 //! only its own execution reports; self-trade prevention across owner group 100 stops the
-//! affiliate trading with the house account; the operator's KillSwitch (template 106)
+//! affiliate trading with a house account (the BTC insurance fund, INSFUND-BTC); the operator's KillSwitch (template 106)
 //! mass-cancels and blocks an account or a whole owner group, is journaled and survives a
 //! restart; cancel-on-disconnect cancels a market maker's orders (and only where configured).
 
@@ -84,7 +84,7 @@ fn affiliate_session_receives_only_its_own_execution_reports() {
 fn affiliate_and_house_account_in_one_owner_group_never_trade() {
     let server = TestServer::start("aff-stp", Durability::None);
     let mut aff = WireClient::logon(server.addr, "AFF1", "aff1-demo-key");
-    let mut house = WireClient::logon(server.addr, "HOUSE1", "house1-demo-key");
+    let mut house = WireClient::logon(server.addr, "INSFUND-BTC", "insfund-btc-demo-key");
     aff.send(&limit_order(
         1,
         wire::Side::Sell,
@@ -93,7 +93,7 @@ fn affiliate_and_house_account_in_one_owner_group_never_trade() {
     ));
     aff.wait_for("AFF1 ack", is_report(1, wire::ExecType::New));
     house.send(&limit_order(1, wire::Side::Buy, UNIT / 100, 100_000 * UNIT));
-    house.wait_for("HOUSE1 ack", is_report(1, wire::ExecType::New));
+    house.wait_for("house ack", is_report(1, wire::ExecType::New));
     // Self-trade prevention (cancel resting, the default) removes the affiliate's order.
     aff.wait_for("AFF1 STP cancel", is_report(1, wire::ExecType::Canceled));
     drain(&mut house, 200);
@@ -112,7 +112,7 @@ fn kill_switch_on_an_owner_group_cancels_and_blocks_every_member_until_unblocked
     let mut server = TestServer::start("kill-group", Durability::None);
     let mut admin = WireClient::logon(server.addr, "ADMIN", "admin-demo-key");
     let mut aff = WireClient::logon(server.addr, "AFF1", "aff1-demo-key");
-    let mut house = WireClient::logon(server.addr, "HOUSE1", "house1-demo-key");
+    let mut house = WireClient::logon(server.addr, "INSFUND-BTC", "insfund-btc-demo-key");
     let mut mm1 = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
     for (client, cl) in [(&mut aff, 1), (&mut house, 2), (&mut mm1, 3)] {
         client.send(&limit_order(cl, wire::Side::Buy, UNIT / 100, 99_000 * UNIT));
@@ -121,7 +121,10 @@ fn kill_switch_on_an_owner_group_cancels_and_blocks_every_member_until_unblocked
     admin.send(&kill(10, None, 100, true));
     admin_ack(&mut admin, 10);
     aff.wait_for("AFF1 killed", is_report(1, wire::ExecType::Canceled));
-    house.wait_for("HOUSE1 killed", is_report(2, wire::ExecType::Canceled));
+    house.wait_for(
+        "house account killed",
+        is_report(2, wire::ExecType::Canceled),
+    );
     aff.send(&limit_order(4, wire::Side::Buy, UNIT / 100, 99_000 * UNIT));
     let Plain::ExecutionReport(reject) =
         aff.wait_for("blocked", is_report(4, wire::ExecType::Rejected))
@@ -147,11 +150,11 @@ fn kill_switch_on_an_owner_group_cancels_and_blocks_every_member_until_unblocked
     aff.wait_for("AFF1 unblocked", is_report(6, wire::ExecType::New));
     house.send(&limit_order(7, wire::Side::Buy, UNIT / 100, 99_000 * UNIT));
     house.wait_for(
-        "HOUSE1 still blocked",
+        "house account still blocked",
         is_report(7, wire::ExecType::Rejected),
     );
 
-    // The kill switch is in the journal: a restart replays it (HOUSE1 still blocked).
+    // The kill switch is in the journal: a restart replays it (INSFUND-BTC still blocked).
     let dir = server.dir.clone();
     drop((admin, aff, house, mm1));
     server.stop();
@@ -176,7 +179,7 @@ fn kill_switch_on_an_owner_group_cancels_and_blocks_every_member_until_unblocked
             .attrs
             .blocked
     };
-    assert!(blocked(8), "HOUSE1 stays blocked after replay");
+    assert!(blocked(6), "INSFUND-BTC stays blocked after replay");
     assert!(!blocked(3), "AFF1 was unblocked");
     assert!(!blocked(1));
 }

@@ -541,7 +541,6 @@ mod tests {
                 "AFF1",
                 "RETAIL1",
                 "ADMIN",
-                "HOUSE1",
                 "INSFUND-BTC",
                 "INSFUND-ETH",
                 "MARGIN1",

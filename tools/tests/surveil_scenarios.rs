@@ -201,3 +201,64 @@ fn missing_journal_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("surveil: error:"));
 }
+
+#[test]
+fn follow_mode_prints_trade_and_order_alerts_as_it_reads_and_keeps_waiting() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = temp_dir("follow");
+    scenario(&dir, 2, 3_000);
+    let online = [
+        "wash_trade",
+        "affiliate_house_trade",
+        "spoofing",
+        "layering",
+    ];
+    let expected: Keys = manifest_keys(&dir)
+        .into_iter()
+        .filter(|k| online.contains(&k.0.as_str()))
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_surveil"))
+        .args([
+            "--journal-dir",
+            &dir.display().to_string(),
+            "--json",
+            "--follow",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("surveil --follow starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Keys = Vec::new();
+    while seen.len() < expected.len() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("alerts so far {seen:?}, expected {expected:?}"));
+        seen.push(key(&serde_json::from_str(&line).expect("JSON line")));
+    }
+    // Day-end measures (stuffing, obligations) wait for the day to end: still following.
+    assert!(
+        child.try_wait().expect("status").is_none(),
+        "--follow exited"
+    );
+    child.kill().expect("stop surveil --follow");
+    let _ = child.wait();
+    seen.sort();
+    assert_eq!(seen, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,8 +9,8 @@
 //! Seeded patterns (accounts created by the operator at the start):
 //! - `wash_trade`: 20 buys from 21; both were declared in owner group 50, then 21 was moved to
 //!   no group (which lets the trade pass self-trade prevention);
-//! - `affiliate_house_trade`: house account 8 (HOUSE1, configured in the affiliate's group
-//!   100, then moved out by the operator) buys from AFF1;
+//! - `affiliate_house_trade`: house account 8 (created in the affiliate's group 100, like the
+//!   configured house accounts ADMIN and the insurance funds, then moved out) buys from AFF1;
 //! - `spoofing`: 22 bids 2 BTC below the touch, cancels, then sells 0.01 BTC;
 //! - `layering`: 23 bids 1.5 BTC at four prices, cancels all, then sells 0.01 BTC;
 //! - `quote_stuffing`: 24 sends 1,500 order/cancel pairs within one second;
@@ -201,8 +201,8 @@ impl Gen {
 
     /// Creates and funds the scenario's accounts; moves 21 and 8 out of their groups.
     fn setup_accounts(&mut self, now: u64) -> Result<(), ScenarioError> {
-        // HOUSE (account 8, HOUSE1) comes from the configuration, in AFF1's group 100.
         let accounts = [
+            (HOUSE, 100),
             (WASH_A, 50),
             (WASH_B, 50),
             (SPOOFER, 0),

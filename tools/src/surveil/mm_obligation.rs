@@ -298,3 +298,80 @@ impl Detector for MmObligation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_obliges_the_three_market_makers_on_btc_usd() {
+        let obligations = obligations(&Config::default_config()).expect("valid");
+        let accounts: Vec<u32> = obligations.iter().map(|o| o.account).collect();
+        assert_eq!(accounts, [1, 2, 3]);
+        for o in &obligations {
+            assert_eq!(o.security_id, 1);
+            assert_eq!(o.min_qty_lots, 1_000, "0.01 BTC in lots of 0.00001");
+            assert_eq!(o.min_share_ppm, 900_000);
+            assert_eq!(o.max_spread_bps, 20);
+        }
+    }
+
+    #[test]
+    fn obligation_off_the_lot_or_on_an_unknown_instrument_is_refused() {
+        let text = exchange::config::DEFAULT_TOML.replacen(
+            "min_qty = \"0.01\"\nmin_quote_share",
+            "min_qty = \"0.000005\"\nmin_quote_share",
+            1,
+        );
+        let config = Config::parse(&text).expect("the engine accepts it");
+        let err = obligations(&config).expect_err("half a lot").to_string();
+        assert!(err.contains("whole number of lots"), "{err}");
+        let text =
+            exchange::config::DEFAULT_TOML.replacen("security_ids = [1]", "security_ids = [9]", 1);
+        let config = Config::parse(&text).expect("the engine accepts it");
+        let err = obligations(&config).expect_err("unknown").to_string();
+        assert!(err.contains("unknown security id 9"), "{err}");
+    }
+
+    #[test]
+    fn two_sided_quotes_within_the_spread_and_size_are_compliant() {
+        let ob = Obligation {
+            account: 1,
+            security_id: 1,
+            instrument: InstrumentId(0),
+            max_spread_bps: 20,
+            min_qty_lots: 1_000,
+            min_share_ppm: 900_000,
+        };
+        let mut detector = MmObligation::new(vec![ob]);
+        let quote = |d: &mut MmObligation, side, price, open| {
+            let r = Resting {
+                index: 0,
+                side,
+                price,
+                open,
+            };
+            d.add(r, open);
+            d.recompute(0);
+            d.quotes[0].compliant
+        };
+        // 100,000.0 and 100,010.0 in ticks of 0.1: 1 bp wide.
+        assert!(
+            !quote(&mut detector, Side::Buy, 1_000_000, 1_000),
+            "one side only"
+        );
+        assert!(quote(&mut detector, Side::Sell, 1_000_100, 1_000));
+        let mut wide = MmObligation::new(vec![ob]);
+        quote(&mut wide, Side::Buy, 1_000_000, 1_000);
+        assert!(
+            !quote(&mut wide, Side::Sell, 1_003_000, 1_000),
+            "30 bp is too wide"
+        );
+        let mut small = MmObligation::new(vec![ob]);
+        quote(&mut small, Side::Buy, 1_000_000, 999);
+        assert!(
+            !quote(&mut small, Side::Sell, 1_000_100, 1_000),
+            "bid below min size"
+        );
+    }
+}

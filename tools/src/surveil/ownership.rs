@@ -74,3 +74,52 @@ impl Ownership {
         self.accounts.get(&account).map_or(&[], |d| &d.groups)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::messages::account_setup;
+    use journal::RecordHeader;
+
+    fn setup(ownership: &mut Ownership, account: u32, group: u32, operator: bool) {
+        let payload = account_setup(1, account, group);
+        let header = RecordHeader {
+            seq: 1,
+            time_ns: 1,
+            kind: RecordKind::Message as u16,
+            flags: if operator { FLAG_OPERATOR } else { 0 },
+            source: 5,
+        };
+        let step = Step {
+            header,
+            payload: &payload,
+            events: &[],
+        };
+        ownership.observe(&step);
+    }
+
+    #[test]
+    fn accounts_stay_related_after_one_leaves_the_group() {
+        let mut ownership = Ownership::default();
+        setup(&mut ownership, 20, 50, true);
+        setup(&mut ownership, 21, 50, true);
+        setup(&mut ownership, 22, 0, true);
+        assert!(ownership.related(20, 21));
+        setup(&mut ownership, 21, 0, true);
+        assert!(
+            ownership.related(20, 21),
+            "moving out does not erase the history"
+        );
+        assert!(!ownership.related(20, 22), "group 0 is no group");
+        assert_eq!(ownership.groups(21), &[50]);
+    }
+
+    #[test]
+    fn account_setup_from_a_non_operator_declares_nothing() {
+        let mut ownership = Ownership::default();
+        setup(&mut ownership, 20, 50, false);
+        setup(&mut ownership, 21, 50, true);
+        assert!(!ownership.related(20, 21));
+        assert!(ownership.groups(20).is_empty());
+    }
+}
