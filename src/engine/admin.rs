@@ -233,12 +233,25 @@ impl Engine {
         owner_group: u32,
         sink: &mut impl EventSink,
     ) -> Result<(), (AccountId, RejectReason)> {
+        self.for_each_member(owner_group, sink, Self::kill)
+    }
+
+    /// Applies `each` to every account of `owner_group`, in account id order.
+    ///
+    /// # Errors
+    /// `UnknownOwnerGroup` when no account belongs to it, or the first error of `each`.
+    fn for_each_member<S: EventSink>(
+        &mut self,
+        owner_group: u32,
+        sink: &mut S,
+        each: fn(&mut Self, AccountId, &mut S) -> Result<(), (AccountId, RejectReason)>,
+    ) -> Result<(), (AccountId, RejectReason)> {
         let members = self.group_members(owner_group);
         if members.is_empty() {
             return Err((AccountId(0), RejectReason::UnknownOwnerGroup));
         }
         for account in members {
-            self.kill(account, sink)?;
+            each(self, account, sink)?;
         }
         Ok(())
     }
@@ -261,13 +274,6 @@ impl Engine {
         owner_group: u32,
         sink: &mut impl EventSink,
     ) -> Result<(), (AccountId, RejectReason)> {
-        let members = self.group_members(owner_group);
-        if members.is_empty() {
-            return Err((AccountId(0), RejectReason::UnknownOwnerGroup));
-        }
-        for account in members {
-            self.unblock(account, sink)?;
-        }
-        Ok(())
+        self.for_each_member(owner_group, sink, Self::unblock)
     }
 }
