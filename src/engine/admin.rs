@@ -11,6 +11,9 @@ use super::risk::Outflow;
 use super::state::Engine;
 use super::types::{AccountId, InstrumentId, RatePpm, Units, PPM};
 
+/// The outcome of an operator command: the account and reason of a reject.
+type AdminResult = Result<(), (AccountId, RejectReason)>;
+
 impl Engine {
     pub(crate) fn admin(&mut self, cmd: &AdminCommand, sink: &mut impl EventSink) {
         let result = match *cmd {
@@ -244,7 +247,7 @@ impl Engine {
         &mut self,
         owner_group: u32,
         sink: &mut S,
-        each: fn(&mut Self, AccountId, &mut S) -> Result<(), (AccountId, RejectReason)>,
+        each: fn(&mut Self, AccountId, &mut S) -> AdminResult,
     ) -> Result<(), (AccountId, RejectReason)> {
         let members = self.group_members(owner_group);
         if members.is_empty() {
