@@ -281,8 +281,7 @@ impl Engine {
                 self.cl_ids.remove((account.0, orig_cl_ord_id));
                 self.retired.retire((account.0, orig_cl_ord_id));
             }
-            self.cl_ids
-                .insert((account.0, cmd.cl_ord_id), slot)
+            self.index_cl_ord_id((account.0, cmd.cl_ord_id), slot)
                 .expect("map sized to pool");
             self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
             cl_ord_id = cmd.cl_ord_id;

@@ -4,7 +4,7 @@
 //! Everything that influences future behaviour is hashed, in a fixed order: counters and time,
 //! each instrument (status, reference price, both sides level by level from the best price,
 //! each order in queue order), each account (attributes, balances, open orders), venue fees,
-//! retired ClOrdIDs, then each perpetual market (`perp::persist`), then market maker
+//! retired ClOrdIDs (their rolling hash, kept as they come and go), then each perpetual market (`perp::persist`), then market maker
 //! protection (`mmp`, once any account configured it).
 //! The hash is SplitMix64's finaliser folded over 64-bit words: not cryptographic, but stable
 //! across platforms and releases, which is what replay needs.
@@ -91,10 +91,7 @@ impl Engine {
         }
         d.signed(self.interest_income.0);
         d.word(self.retired.len() as u64);
-        for (account, cl_ord_id) in self.retired.iter() {
-            d.word(*account as u64);
-            d.word(*cl_ord_id);
-        }
+        d.word(self.retired.window_hash());
         for id in &self.perps {
             let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
             perp.encode(&mut |w| d.word(w));

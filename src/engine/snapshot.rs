@@ -283,6 +283,13 @@ impl Engine {
         }
         for _ in 0..retired {
             let key = (r.u64()? as u32, r.u64()?);
+            if key.0 >= engine.limits.max_accounts {
+                return Err(SnapshotError::Invalid {
+                    what: "retired ClOrdID account",
+                    value: key.0 as u64,
+                });
+            }
+            engine.raise_cl_high(key);
             engine.retired.retire(key);
         }
         let orders = r.u64()?;
@@ -441,8 +448,7 @@ impl Engine {
             .map_err(|_| invalid("level count"))?;
         if order.cl_ord_id != 0 {
             let key = (order.account.0, order.cl_ord_id);
-            self.cl_ids
-                .insert(key, slot)
+            self.index_cl_ord_id(key, slot)
                 .map_err(|_| invalid("ClOrdID"))?;
         }
         if order.tif == TimeInForce::Gtd {

@@ -273,8 +273,7 @@ impl Engine {
         self.perp_open_change(slot, cmd.qty.0, limit);
         if cmd.cl_ord_id != 0 {
             let key = (cmd.account.0, cmd.cl_ord_id);
-            self.cl_ids
-                .insert(key, slot)
+            self.index_cl_ord_id(key, slot)
                 .expect("ClOrdID map sized to the pool");
         }
         slot
