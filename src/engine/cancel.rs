@@ -3,6 +3,7 @@
 use std::cmp::Reverse;
 
 use super::account::NIL;
+use super::cl_ord_ids::ClOrdIdState;
 use super::command::{Amend, Cancel, MassCancel, OrderRef};
 use super::event::{CancelReason, Event, EventSink};
 use super::order::flags;
@@ -66,10 +67,11 @@ impl Engine {
         let order = self.pool.get(slot);
         let (account, cl_ord_id) = (order.account, order.cl_ord_id);
         if cl_ord_id != 0 {
-            self.cl_ids.remove((account.0, cl_ord_id));
             // Quote keys are reused by design: only client ClOrdIDs are retired.
-            if !is_quote_cl_ord_id(cl_ord_id) {
-                self.retired.retire((account.0, cl_ord_id));
+            if is_quote_cl_ord_id(cl_ord_id) {
+                self.cl_ids.remove_live((account.0, cl_ord_id));
+            } else {
+                self.cl_ids.retire((account.0, cl_ord_id));
             }
         }
         self.pool.free(slot);
@@ -93,13 +95,11 @@ impl Engine {
                     }
                 })?
             }
-            OrderRef::ClOrdId(cl) => self.cl_ids.get((account.0, cl)).ok_or_else(|| {
-                if self.retired.contains((account.0, cl)) {
-                    RejectReason::OrderFinished
-                } else {
-                    RejectReason::UnknownOrder
-                }
-            })?,
+            OrderRef::ClOrdId(cl) => match self.cl_ids.state((account.0, cl)) {
+                ClOrdIdState::Live(slot) => slot,
+                ClOrdIdState::Retired => return Err(RejectReason::OrderFinished),
+                ClOrdIdState::Unused => return Err(RejectReason::UnknownOrder),
+            },
         };
         if self.pool.get(slot).account != account {
             return Err(RejectReason::NotOrderOwner);
@@ -278,10 +278,10 @@ impl Engine {
         if cmd.cl_ord_id != 0 && cmd.cl_ord_id != orig_cl_ord_id {
             if orig_cl_ord_id != 0 {
                 // A replaced ClOrdID is retired: it may not name a new order in the window.
-                self.cl_ids.remove((account.0, orig_cl_ord_id));
-                self.retired.retire((account.0, orig_cl_ord_id));
+                self.cl_ids.retire((account.0, orig_cl_ord_id));
             }
-            self.index_cl_ord_id((account.0, cmd.cl_ord_id), slot)
+            self.cl_ids
+                .insert_live((account.0, cmd.cl_ord_id), slot)
                 .expect("map sized to pool");
             self.pool.get_mut(slot).cl_ord_id = cmd.cl_ord_id;
             cl_ord_id = cmd.cl_ord_id;

@@ -90,8 +90,8 @@ impl Engine {
             d.signed(self.fees(asset).0);
         }
         d.signed(self.interest_income.0);
-        d.word(self.retired.len() as u64);
-        d.word(self.retired.window_hash());
+        d.word(self.cl_ids.retired_len() as u64);
+        d.word(self.cl_ids.window_hash());
         for id in &self.perps {
             let perp = self.instruments[id.0 as usize].perp.as_ref().expect("perp");
             perp.encode(&mut |w| d.word(w));

@@ -4,6 +4,8 @@
 //! random seed (the engine must be deterministic; nothing iterates this map), and a capacity
 //! fixed at start-up: inserting beyond `max_entries` is refused, never a reallocation.
 
+use super::memory::huge_page_vec;
+
 /// A key the map can hold.
 pub trait MapKey: Copy + Eq {
     /// The key's home bucket in a table of `mask + 1` buckets (a power of two, 2^(64 − shift)).
@@ -70,13 +72,13 @@ impl<K: MapKey> SlotMap<K> {
     pub fn with_capacity(max_entries: usize, filler: K) -> SlotMap<K> {
         let buckets = (max_entries.max(4) * 2).next_power_of_two();
         SlotMap {
-            buckets: vec![
+            buckets: huge_page_vec(
+                buckets,
                 Bucket {
                     key: filler,
                     value: EMPTY,
-                };
-                buckets
-            ],
+                },
+            ),
             mask: buckets - 1,
             shift: u64::BITS - buckets.trailing_zeros(),
             len: 0,
@@ -137,6 +139,21 @@ impl<K: MapKey> SlotMap<K> {
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// Asks the CPU to start loading `key`'s home bucket, for a lookup due soon (a hint: no
+    /// effect on results).
+    #[inline]
+    pub fn prefetch(&self, key: K) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let bucket: *const Bucket<K> = &self.buckets[self.home(&key)];
+            // SAFETY: a prefetch never faults and reads nothing; the address is in bounds.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(bucket.cast()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = key;
     }
 
     /// Removes `key`, returning its slot.

@@ -203,7 +203,7 @@ impl Engine {
             account.0,
             quote_cl_ord_id(entry.quote_set, entry.quote_id, side),
         );
-        let Some(slot) = self.cl_ids.get(key) else {
+        let Some(slot) = self.cl_ids.live(key) else {
             return;
         };
         let order = self.pool.get(slot);
@@ -226,7 +226,7 @@ impl Engine {
             Side::Sell => (entry.offer_price, entry.offer_qty),
         };
         let cl_ord_id = quote_cl_ord_id(entry.quote_set, entry.quote_id, side);
-        let live = self.cl_ids.get((account.0, cl_ord_id));
+        let live = self.cl_ids.live((account.0, cl_ord_id));
         match (live, qty.0) {
             (None, 0) => Ok(SidePlan::Nothing),
             (Some(slot), 0) => Ok(SidePlan::Withdraw(slot)),

@@ -182,8 +182,8 @@ impl Engine {
             w.i64(self.fees(asset).0);
         }
         w.i64(self.interest_income.0);
-        w.u64(self.retired.len() as u64);
-        for (account, cl_ord_id) in self.retired.iter() {
+        w.u64(self.cl_ids.retired_len() as u64);
+        for (account, cl_ord_id) in self.cl_ids.retired() {
             w.u64(*account as u64);
             w.u64(*cl_ord_id);
         }
@@ -289,8 +289,7 @@ impl Engine {
                     value: key.0 as u64,
                 });
             }
-            engine.raise_cl_high(key);
-            engine.retired.retire(key);
+            engine.cl_ids.retire(key);
         }
         let orders = r.u64()?;
         for _ in 0..orders {
@@ -448,7 +447,8 @@ impl Engine {
             .map_err(|_| invalid("level count"))?;
         if order.cl_ord_id != 0 {
             let key = (order.account.0, order.cl_ord_id);
-            self.index_cl_ord_id(key, slot)
+            self.cl_ids
+                .insert_live(key, slot)
                 .map_err(|_| invalid("ClOrdID"))?;
         }
         if order.tif == TimeInForce::Gtd {

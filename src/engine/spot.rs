@@ -273,7 +273,8 @@ impl Engine {
         self.perp_open_change(slot, cmd.qty.0, limit);
         if cmd.cl_ord_id != 0 {
             let key = (cmd.account.0, cmd.cl_ord_id);
-            self.index_cl_ord_id(key, slot)
+            self.cl_ids
+                .insert_live(key, slot)
                 .expect("ClOrdID map sized to the pool");
         }
         slot

@@ -6,9 +6,9 @@ use std::collections::BinaryHeap;
 use super::account::{Account, NIL};
 use super::asset::Asset;
 use super::book::{OrderBook, OrderPool};
+use super::cl_ord_ids::ClOrdIds;
 use super::command::Command;
 use super::event::EventSink;
-use super::hash::{MapFull, SlotMap};
 use super::instrument::{InstrumentSpec, SpecError};
 use super::liquidation::LiquidationIndex;
 use super::margin::trigger::{LoanTriggers, VA};
@@ -17,8 +17,6 @@ use super::mmp::MmpTable;
 use super::order::Side;
 use super::order_ids::OrderIds;
 use super::perp::PerpMarket;
-use super::quote::is_quote_cl_ord_id;
-use super::retired_ids::RetiredClOrdIds;
 use super::risk::RiskRules;
 use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
 
@@ -188,15 +186,8 @@ pub struct Engine {
     pub(crate) pool: OrderPool,
     /// Issues order ids, which name their pool slot: no map from id to slot is needed.
     pub(crate) order_ids: OrderIds,
-    /// (account, ClOrdID) → pool slot, for live orders with a ClOrdID.
-    pub(crate) cl_ids: SlotMap<(u32, u64)>,
-    /// ClOrdIDs of finished orders, within a bounded window.
-    pub(crate) retired: RetiredClOrdIds,
-    /// Per account, the highest ClOrdID indexed since start-up or restore, client ids and quote
-    /// keys apart: a ClOrdID above it cannot be live or retired, so the duplicate check skips
-    /// both maps (clients number orders upwards; each map lookup is a cache miss). A filter,
-    /// not state: it never changes an answer, so it is neither snapshotted nor digested.
-    pub(crate) cl_high: Vec<[u64; 2]>,
+    /// (account, ClOrdID) of live orders (→ pool slot) and of finished ones in a window.
+    pub(crate) cl_ids: ClOrdIds,
     /// GTD expiries (time, order id); entries of finished orders are skipped when popped.
     pub(crate) expiries: BinaryHeap<Reverse<(TimeNs, u64)>>,
     pub(crate) next_trade_id: u64,
@@ -330,9 +321,7 @@ impl Engine {
             account_exists: Vec::with_capacity(limits.max_accounts as usize),
             pool: OrderPool::new(limits.max_orders),
             order_ids: OrderIds::new(limits.max_orders),
-            cl_ids: SlotMap::with_capacity(max_orders, (0u32, 0u64)),
-            retired: RetiredClOrdIds::new(limits.retired_cl_ord_ids as usize),
-            cl_high: vec![[0; 2]; max_accounts],
+            cl_ids: ClOrdIds::new(max_orders, limits.retired_cl_ord_ids as usize, max_accounts),
             expiries: BinaryHeap::with_capacity(max_orders),
             next_trade_id: 1,
             fees: [Units::ZERO; Asset::COUNT],
@@ -424,28 +413,7 @@ impl Engine {
     /// finished one: a new order or a replace with it is a duplicate.
     #[inline]
     pub(crate) fn cl_ord_id_used(&self, account: AccountId, cl_ord_id: u64) -> bool {
-        let high = self.cl_high.get(account.0 as usize);
-        if cl_ord_id == 0
-            || high.is_some_and(|h| cl_ord_id > h[is_quote_cl_ord_id(cl_ord_id) as usize])
-        {
-            return false;
-        }
-        let key = (account.0, cl_ord_id);
-        self.cl_ids.get(key).is_some() || self.retired.contains(key)
-    }
-
-    /// Indexes a live order's ClOrdID (`key` = (account, ClOrdID)).
-    #[inline]
-    pub(crate) fn index_cl_ord_id(&mut self, key: (u32, u64), slot: u32) -> Result<(), MapFull> {
-        self.raise_cl_high(key);
-        self.cl_ids.insert(key, slot)
-    }
-
-    /// Keeps `cl_high` at or above `key`'s ClOrdID.
-    #[inline]
-    pub(crate) fn raise_cl_high(&mut self, (account, cl_ord_id): (u32, u64)) {
-        let high = &mut self.cl_high[account as usize][is_quote_cl_ord_id(cl_ord_id) as usize];
-        *high = (*high).max(cl_ord_id);
+        self.cl_ids.used((account.0, cl_ord_id))
     }
 
     /// The earliest time at which a timer (GTD expiry) is due, if any. The sequencer journals a

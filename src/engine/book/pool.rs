@@ -7,6 +7,7 @@
 //! free list would remember. It also keeps the live orders packed at the front of the array.
 
 use super::bitmap::PriceBitmap;
+use crate::engine::memory::huge_page_vec;
 use crate::engine::order::Order;
 
 /// Fixed-capacity storage of live orders.
@@ -26,7 +27,7 @@ impl OrderPool {
             free.set(slot);
         }
         OrderPool {
-            orders: vec![Order::EMPTY; capacity as usize],
+            orders: huge_page_vec(capacity as usize, Order::EMPTY),
             free,
             live: 0,
         }

@@ -9,7 +9,9 @@
 //! ends. The account's resting quantity per price is rebuilt from the engine events
 //! (Accepted → Rested adds, fills of its resting orders and cancels remove, replaces move).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use exchange::config::{Config, ConfigError};
 use exchange::engine::{Event, InstrumentId, OrderId, Side};
@@ -169,6 +171,10 @@ impl MmObligation {
                 Some(r.index)
             }
             Event::Fill(fill) => {
+                // A taker that filled completely never rests and gets no Canceled: forget it.
+                if fill.taker_open.0 == 0 {
+                    self.orders.remove(&fill.taker_order);
+                }
                 let resting = self.orders.get_mut(&fill.maker_order)?;
                 resting.open -= fill.qty.0;
                 let r = *resting;

@@ -4,7 +4,7 @@
 //! out of its group lets it pass self-trade prevention, and the trades it then makes with its
 //! former group are exactly what must be flagged.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use exchange::protocol::codec::{decode, BooleanFlag, Inbound};
 use exchange::sequencer::{RecordKind, FLAG_OPERATOR};

@@ -12,7 +12,9 @@
 //!    same instrument no older than `spoof_window_ns`; if there are any, it raises one alert
 //!    and consumes them (one cancel is evidence for one alert only).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use exchange::engine::{CancelReason, Event, InstrumentId, OrderId, Side, TimeInForce};
 
