@@ -16,7 +16,7 @@ use super::quote_stuffing::QuoteStuffing;
 use super::spoofing::Spoofing;
 use super::thresholds::Thresholds;
 use super::wash_trade::WashTrade;
-use crate::tape::{play, TapeError};
+use crate::tape::{play, play_pipelined, Step, TapeError};
 
 /// What to survey and how.
 #[derive(Clone, Debug)]
@@ -115,19 +115,23 @@ pub fn surveil(
             on_alert(&alert);
         }
     };
-    let summary = play(
-        config,
-        &options.journal_dir,
-        options.follow,
-        |step, _engine| {
-            context.ownership.observe(step);
-            for detector in &mut detectors {
-                detector.observe(step, &context, &mut alerts);
-            }
-            emit(&mut alerts, &mut report);
+    let mut observe = |step: &Step<'_>| {
+        context.ownership.observe(step);
+        for detector in &mut detectors {
+            detector.observe(step, &context, &mut alerts);
+        }
+        emit(&mut alerts, &mut report);
+    };
+    // Following waits at the end of the journal, so each record is surveyed as it comes;
+    // a closed journal is re-run on a second thread while the detectors work here.
+    let summary = if options.follow {
+        play(config, &options.journal_dir, true, |step, _engine| {
+            observe(step);
             true
-        },
-    )?;
+        })?
+    } else {
+        play_pipelined(config, &options.journal_dir, observe)?
+    };
     for detector in &mut detectors {
         detector.finish(&context, &mut alerts);
     }
