@@ -5,6 +5,7 @@
 //! capacity fixed by configuration, and a full table is a reject with a reason.
 
 pub mod account;
+mod account_set;
 mod admin;
 pub mod asset;
 pub mod book;

@@ -4,6 +4,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::account::{Account, NIL};
+use super::account_set::AccountSet;
 use super::asset::Asset;
 use super::book::{OrderBook, OrderPool};
 use super::cl_ord_ids::ClOrdIds;
@@ -202,11 +203,9 @@ pub struct Engine {
     /// Liquidation candidates of each perpetual (same order as `perps`).
     pub(crate) liq_index: Vec<LiquidationIndex>,
     /// Accounts whose equity changed in this command, to re-file at its end.
-    pub(crate) dirty: Vec<u32>,
-    pub(crate) dirty_flag: Vec<bool>,
+    pub(crate) dirty: AccountSet,
     /// Accounts whose trigger depends on more than one price (see `liquidation`).
-    pub(crate) cross: Vec<u32>,
-    pub(crate) cross_flag: Vec<bool>,
+    pub(crate) cross: AccountSet,
     /// A mark or index changed in this command.
     pub(crate) prices_moved: bool,
     pub(crate) liq_scratch: Vec<(PriceTicks, u32)>,
@@ -221,15 +220,13 @@ pub struct Engine {
     pub(crate) margin_accounts: Vec<u32>,
     pub(crate) margin_flag: Vec<bool>,
     /// Margin accounts whose balances changed in this command, to re-evaluate at its end.
-    pub(crate) loan_dirty: Vec<u32>,
-    pub(crate) loan_dirty_flag: Vec<bool>,
+    pub(crate) loan_dirty: AccountSet,
     /// Interest charged on margin loans, USD units (the lender's income).
     pub(crate) interest_income: Units,
     /// Loan triggers per virtual asset (BTC, ETH), where the asset has an index.
     pub(crate) loan_triggers: [Option<LoanTriggers>; 2],
     /// Borrowers re-evaluated on every index move (see `margin::trigger`).
-    pub(crate) loan_cross: Vec<u32>,
-    pub(crate) loan_cross_flag: Vec<bool>,
+    pub(crate) loan_cross: AccountSet,
     pub(crate) loan_scratch: Vec<u32>,
     /// Market maker protection of every configured account and underlying.
     pub(crate) mmp: MmpTable,
@@ -328,10 +325,8 @@ impl Engine {
             now: 0,
             last_seq: 0,
             liq_index,
-            dirty: Vec::with_capacity(with_perps(max_accounts)),
-            dirty_flag: vec![false; with_perps(max_accounts)],
-            cross: Vec::with_capacity(with_perps(max_accounts)),
-            cross_flag: vec![false; with_perps(max_accounts)],
+            dirty: AccountSet::new(with_perps(max_accounts)),
+            cross: AccountSet::new(with_perps(max_accounts)),
             prices_moved: false,
             liq_scratch: Vec::with_capacity(with_perps(max_accounts)),
             adl_scratch: Vec::with_capacity(with_perps(max_accounts)),
@@ -343,12 +338,10 @@ impl Engine {
             va_spot,
             margin_accounts: Vec::with_capacity(max_accounts),
             margin_flag: vec![false; max_accounts],
-            loan_dirty: Vec::with_capacity(max_accounts),
-            loan_dirty_flag: vec![false; max_accounts],
+            loan_dirty: AccountSet::new(max_accounts),
             interest_income: Units::ZERO,
             loan_triggers,
-            loan_cross: Vec::with_capacity(max_accounts),
-            loan_cross_flag: vec![false; max_accounts],
+            loan_cross: AccountSet::new(max_accounts),
             loan_scratch: Vec::with_capacity(max_accounts),
         })
     }

@@ -60,12 +60,9 @@ impl Engine {
     #[inline]
     pub(crate) fn mark_dirty(&mut self, account: AccountId) {
         self.mark_loan_dirty(account);
-        let index = account.0 as usize;
-        if self.perps.is_empty() || self.dirty_flag[index] {
-            return;
+        if !self.perps.is_empty() {
+            self.dirty.insert(account.0);
         }
-        self.dirty_flag[index] = true;
-        self.dirty.push(account.0);
     }
 
     /// End of a command: re-file changed accounts (and cross accounts if a mark moved), then
@@ -75,8 +72,8 @@ impl Engine {
     #[inline(never)]
     pub(crate) fn run_liquidations(&mut self, marks_moved: bool, sink: &mut impl EventSink) {
         if marks_moved {
-            for k in 0..self.cross.len() {
-                let account = self.cross[k];
+            for k in 0..self.cross.members().len() {
+                let account = self.cross.members()[k];
                 self.mark_dirty(AccountId(account));
             }
         }
@@ -122,7 +119,6 @@ impl Engine {
 
     pub(crate) fn refile_dirty(&mut self) {
         while let Some(account) = self.dirty.pop() {
-            self.dirty_flag[account as usize] = false;
             self.refile(account);
         }
     }
@@ -161,7 +157,7 @@ impl Engine {
             for k in 0..self.perps.len() {
                 self.liq_index[k].remove(account);
             }
-            self.set_cross(account, false);
+            self.cross.set(account, false);
             return;
         }
         let Some(summary) = self.maintenance_view(AccountId(account)) else {
@@ -201,20 +197,7 @@ impl Engine {
             self.liq_index[k].set(account, trigger);
         }
         let cross = positions > 1 || (positions == 1 && collateral);
-        self.set_cross(account, cross);
-    }
-
-    fn set_cross(&mut self, account: u32, cross: bool) {
-        let member = &mut self.cross_flag[account as usize];
-        if *member == cross {
-            return;
-        }
-        *member = cross;
-        if cross {
-            self.cross.push(account);
-        } else if let Some(at) = self.cross.iter().position(|a| *a == account) {
-            self.cross.swap_remove(at);
-        }
+        self.cross.set(account, cross);
     }
 
     /// The sequence of the module comment for one account, whose equity and maintenance

@@ -121,11 +121,9 @@ impl Engine {
     #[inline]
     pub(crate) fn mark_loan_dirty(&mut self, account: AccountId) {
         let index = account.0 as usize;
-        if !self.margin_flag.get(index).copied().unwrap_or(false) || self.loan_dirty_flag[index] {
-            return;
+        if self.margin_flag.get(index).copied().unwrap_or(false) {
+            self.loan_dirty.insert(account.0);
         }
-        self.loan_dirty_flag[index] = true;
-        self.loan_dirty.push(account.0);
     }
 
     /// End of a command: charge interest and re-evaluate the margin accounts concerned (all
@@ -142,14 +140,14 @@ impl Engine {
                 break;
             }
             // Sorted so that the order of events does not depend on the order of marking.
-            self.loan_dirty.sort_unstable();
-            let batch = self.loan_dirty.len();
+            self.loan_dirty.sort();
+            let batch = self.loan_dirty.members().len();
             for k in 0..batch {
-                let account = AccountId(self.loan_dirty[k]);
-                self.loan_dirty_flag[account.0 as usize] = false;
-                self.margin_update(account, sink);
+                let account = self.loan_dirty.members()[k];
+                self.loan_dirty.leave(account);
+                self.margin_update(AccountId(account), sink);
             }
-            self.loan_dirty.drain(..batch);
+            self.loan_dirty.drop_front(batch);
         }
     }
 

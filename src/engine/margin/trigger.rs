@@ -67,7 +67,7 @@ impl Engine {
         let holding = |k: usize| holdings[k] > Units::ZERO;
         let cross =
             loan > Units::ZERO && (status == MarginStatus::CloseOut || (holding(0) && holding(1)));
-        self.set_loan_cross(account.0, cross);
+        self.loan_cross.set(account.0, cross);
         if loan == Units::ZERO || cross {
             return;
         }
@@ -91,19 +91,6 @@ impl Engine {
         }
         if let Some(price) = rises {
             slot.rises.set(account.0, Trigger::Rises(price));
-        }
-    }
-
-    fn set_loan_cross(&mut self, account: u32, cross: bool) {
-        let member = &mut self.loan_cross_flag[account as usize];
-        if *member == cross {
-            return;
-        }
-        *member = cross;
-        if cross {
-            self.loan_cross.push(account);
-        } else if let Some(at) = self.loan_cross.iter().position(|a| *a == account) {
-            self.loan_cross.swap_remove(at);
         }
     }
 
@@ -216,8 +203,8 @@ impl Engine {
                 self.mark_loan_dirty(account);
             }
         }
-        for i in 0..self.loan_cross.len() {
-            let account = AccountId(self.loan_cross[i]);
+        for i in 0..self.loan_cross.members().len() {
+            let account = AccountId(self.loan_cross.members()[i]);
             self.mark_loan_dirty(account);
         }
     }
