@@ -70,11 +70,7 @@ fn main() -> ExitCode {
         print!("{}", exchange::config::DEFAULT_TOML);
         return ExitCode::SUCCESS;
     }
-    let config = match &args.config {
-        Some(path) => Config::load(path),
-        None => Ok(Config::default_config()),
-    };
-    let config = match config {
+    let config = match Config::load_or_default(args.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("exchange: {err}");

@@ -267,6 +267,14 @@ impl Config {
         Config::parse(&text)
     }
 
+    /// The file at `path` if one is given (a tool's `--config`), else the embedded default.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_or_default(path: Option<&Path>) -> Result<Config, ConfigError> {
+        path.map_or_else(|| Ok(Config::default_config()), Config::load)
+    }
+
     pub fn engine_limits(&self) -> EngineLimits {
         EngineLimits {
             max_accounts: self.engine.max_accounts,

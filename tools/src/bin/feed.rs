@@ -50,10 +50,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<ExitCode, String> {
-    let config = match &args.config {
-        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-        None => Config::default_config(),
-    };
+    let config = Config::load_or_default(args.config.as_deref()).map_err(|e| e.to_string())?;
     let endpoints = FeedEndpoints::from_config(&config.marketdata)?;
     let mut feed = Feed::open(&endpoints, args.buffer_packets)
         .map_err(|e| format!("joining the channels {endpoints:?}: {e}"))?;

@@ -214,10 +214,7 @@ fn main() -> ExitCode {
 
 /// Reads the configuration and builds the update source; nothing is sent yet.
 fn prepare(cli: &Cli) -> Result<Setup, String> {
-    let config = match &cli.config {
-        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-        None => Config::default_config(),
-    };
+    let config = Config::load_or_default(cli.config.as_deref()).map_err(|e| e.to_string())?;
     let reference = Reference::from_config(&config);
     if let Some(path) = &cli.csv {
         let updates = read_csv(path, &reference).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -95,10 +95,8 @@ impl Select {
 
 /// The security id of `symbol` in the configuration (file or embedded default).
 fn resolve_symbol(symbol: &str, config: Option<&PathBuf>) -> Result<i32, String> {
-    let config = match config {
-        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-        None => Config::default_config(),
-    };
+    let config =
+        Config::load_or_default(config.map(PathBuf::as_path)).map_err(|e| e.to_string())?;
     let found = config.instruments.iter().find(|i| i.symbol == symbol);
     found.map(|i| i.security_id).ok_or_else(|| {
         let known: Vec<&str> = config
