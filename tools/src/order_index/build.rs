@@ -76,8 +76,7 @@ struct SegmentBuild {
     base_seq: u64,
     /// The engine after `base_seq` (empty: a fresh engine).
     snapshot: Vec<u8>,
-    /// In journal order. Orders are mostly touched in OrderID order (ids increase as orders
-    /// enter, and most orders live briefly), so sorting them by order is cheap.
+    /// In journal order.
     touches: Vec<Touch>,
     /// Every use of a ClOrdID, in journal order; the first per key is kept.
     cl_ord_ids: Vec<ClOrdIdRow>,
@@ -93,11 +92,26 @@ impl SegmentBuild {
         }
     }
 
+    /// Starts the next segment after `base_seq`, keeping the allocations of this one (a
+    /// segment's tables are about the size of the previous one's).
+    fn restart(&mut self, base_seq: u64, engine: &Engine) {
+        self.base_seq = base_seq;
+        self.snapshot.clear();
+        engine.snapshot(&mut self.snapshot);
+        self.touches.clear();
+        self.cl_ord_ids.clear();
+    }
+
     fn note(&mut self, seq: u64, events: &[Event]) {
         for event in events {
             for order in orders_of(event).into_iter().flatten() {
                 let ends = ends(event, order);
-                self.touches.push(Touch { order, seq, ends });
+                // An order's events of one record often follow each other (accepted, then
+                // rested): one touch for them leaves fewer to sort.
+                match self.touches.last_mut() {
+                    Some(last) if last.order == order && last.seq == seq => last.ends |= ends,
+                    _ => self.touches.push(Touch { order, seq, ends }),
+                }
             }
             if let Some((account, cl_ord_id, used)) = cl_ord_id_use(event) {
                 let row = ClOrdIdRow {
@@ -115,8 +129,9 @@ impl SegmentBuild {
     /// ended it (the history stops there, so later touches, such as a refused cancel of a
     /// filled order, are not kept).
     fn order_rows(&mut self) -> Vec<OrderRow> {
-        // Stable: each order's touches stay in journal order.
-        self.touches.sort_by_key(|t| t.order.0);
+        // Unstable is enough: touches of one order by one record differ only in `ends`, and
+        // a row keeps the seq of the end, not which touch it was.
+        self.touches.sort_unstable_by_key(|t| (t.order.0, t.seq));
         self.touches
             .chunk_by(|a, b| a.order == b.order)
             .map(|touches| {
@@ -132,12 +147,12 @@ impl SegmentBuild {
             .collect()
     }
 
-    /// One row per (account, ClOrdID): its first use in the segment.
-    fn cl_ord_id_rows(&mut self) -> Vec<ClOrdIdRow> {
-        // Stable: the first use of each key stays first, and `dedup` keeps it.
+    /// Leaves one row per (account, ClOrdID) in `cl_ord_ids`: its first use in the segment.
+    fn keep_first_cl_ord_id_uses(&mut self) {
+        // Stable, so the first use of each key stays first, even among the events of one
+        // record, and `dedup` keeps it.
         self.cl_ord_ids.sort_by_key(segment::Row::key);
         self.cl_ord_ids.dedup_by_key(|r| segment::Row::key(r));
-        std::mem::take(&mut self.cl_ord_ids)
     }
 }
 
@@ -169,16 +184,15 @@ impl Builder<'_> {
             self.failed = Some(e);
             return false;
         }
-        let mut snapshot = Vec::with_capacity(self.segment.snapshot.len());
-        engine.snapshot(&mut snapshot);
-        self.segment = SegmentBuild::new(seq, snapshot);
+        self.segment.restart(seq, engine);
         true
     }
 
     /// Writes the current segment as records `base_seq+1 ..= end_seq`.
     fn close(&mut self, end_seq: u64) -> Result<(), IndexError> {
         let orders = self.segment.order_rows();
-        let cl_ord_ids = self.segment.cl_ord_id_rows();
+        self.segment.keep_first_cl_ord_id_uses();
+        let cl_ord_ids = &self.segment.cl_ord_ids;
         let file = segment::file_name(self.segment.base_seq, end_seq);
         let path = self.dir.path().join(&file);
         let data = SegmentData {
@@ -187,7 +201,7 @@ impl Builder<'_> {
             end_seq,
             snapshot: &self.segment.snapshot,
             orders: &orders,
-            cl_ord_ids: &cl_ord_ids,
+            cl_ord_ids,
         };
         segment::write(&path, &data)?;
         let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
@@ -449,7 +463,8 @@ mod tests {
         segment.note(5, &[rejected(3)]);
         segment.note(6, &[rejected(2)]);
         segment.note(7, &[rejected(3)]);
-        let rows = segment.cl_ord_id_rows();
+        segment.keep_first_cl_ord_id_uses();
+        let rows = &segment.cl_ord_ids;
         let found: Vec<_> = rows.iter().map(|r| (r.cl_ord_id, r.seq)).collect();
         assert_eq!(found, vec![(2, 6), (3, 5)]);
         assert!(rows.iter().all(|r| r.used == ClOrdIdUse::Rejected));
