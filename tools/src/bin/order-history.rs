@@ -10,6 +10,7 @@ use exchange::config::Config;
 use exchange_tools::order_history::{order_history, Query};
 use exchange_tools::order_index::{
     build_index, open_index, BuildReport, IndexError, IndexOptions, SEGMENT_RECORDS_DEFAULT,
+    SEGMENT_RECORDS_MAX,
 };
 
 /// The lifecycle of one order (`--order-id`, or `--cl-ord-id` with `--session`) or all
@@ -60,7 +61,12 @@ struct Args {
     build_index: bool,
     /// With --build-index: records per index segment. A query replays at most one segment
     /// before its order; each segment keeps one engine snapshot.
-    #[arg(long, requires = "build_index", default_value_t = SEGMENT_RECORDS_DEFAULT)]
+    #[arg(
+        long,
+        requires = "build_index",
+        default_value_t = SEGMENT_RECORDS_DEFAULT,
+        value_parser = clap::value_parser!(u64).range(1..=SEGMENT_RECORDS_MAX)
+    )]
     index_segment_records: u64,
 }
 
