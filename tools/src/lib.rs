@@ -6,6 +6,7 @@ pub mod feed;
 pub mod index_feeder;
 pub mod journal_cli;
 pub mod order_history;
+pub mod order_index;
 pub mod order_stream;
 pub mod replay;
 pub mod scenario;

@@ -1,7 +1,8 @@
-//! The journal as a tape of what happened: every record re-applied, from the genesis record,
-//! through the sequencer's [`Core`] (the code path the live server and `replay` run), handed to
-//! a visitor together with the engine events it produced. The journal holds only inbound
-//! messages; fills, cancels and fees exist only as the events of this re-run.
+//! The journal as a tape of what happened: every record re-applied, from the genesis record
+//! (or from a state restored from a snapshot, [`play_from`]), through the sequencer's [`Core`]
+//! (the code path the live server and `replay` run), handed to a visitor together with the
+//! engine events it produced. The journal holds only inbound messages; fills, cancels and fees
+//! exist only as the events of this re-run.
 //!
 //! `surveil` and `order-history` read journals through it. Damage is never skipped: a corrupt
 //! or torn record stops the tape with [`TapeError::Damaged`] (or a journal error for damage in
@@ -98,10 +99,30 @@ pub fn play(
     config: &Config,
     journal_dir: &std::path::Path,
     follow: bool,
-    mut visit: impl FnMut(&Step<'_>, &Engine) -> bool,
+    visit: impl FnMut(&Step<'_>, &Engine) -> bool,
 ) -> Result<TapeSummary, TapeError> {
     let mut core = fresh_core(config)?;
+    play_from(&mut core, journal_dir, 1, follow, visit)
+}
+
+/// Plays the journal from `from_seq` on, `core` holding the state after record
+/// `from_seq - 1` (a fresh core for seq 1, or one restored from a snapshot taken there), as
+/// [`play`] does. The summary counts the records visited from `from_seq`.
+///
+/// # Errors
+/// As [`play`]; an empty journal only when playing from seq 1 (a journal that ends at
+/// `from_seq - 1` has simply nothing more to visit).
+pub fn play_from(
+    core: &mut Core,
+    journal_dir: &std::path::Path,
+    from_seq: u64,
+    follow: bool,
+    mut visit: impl FnMut(&Step<'_>, &Engine) -> bool,
+) -> Result<TapeSummary, TapeError> {
     let mut reader = JournalReader::open(journal_dir)?;
+    if from_seq > 1 {
+        reader.seek(from_seq)?;
+    }
     let mut sink = StepSink {
         events: Vec::with_capacity(EVENTS_RESERVED),
     };
@@ -131,7 +152,7 @@ pub fn play(
                 return Err(TapeError::Damaged { damage, records });
             }
         } else if !follow {
-            if summary.records == 0 {
+            if summary.records == 0 && from_seq <= 1 {
                 let dir = journal_dir.to_path_buf();
                 return Err(TapeError::Empty { dir });
             }

@@ -1,8 +1,10 @@
 //! Surveillance and audit tools benchmark: generates a big scenario journal with
 //! `scenario-gen`'s generator (clean market making with seeded abuse, default configuration),
-//! then measures, each `--runs` times, `surveil` over the whole journal, `order-history` for
-//! one order early, midway and late in the journal, and a plain replay of the same journal
-//! (the engine re-run both tools are built on, as the floor to compare with). Prints medians.
+//! then measures, each `--runs` times, `surveil` over the whole journal, a plain replay of the
+//! same journal (the engine re-run both tools are built on, as the floor to compare with),
+//! building `order-history`'s order index from scratch, and `order-history` for one order
+//! early, midway and late in the journal, from the index (opening it, checking it is up to
+//! date, answering) and by a full scan. Prints medians, and the scan-to-index ratio.
 //!
 //! Targets (issue 8): `surveil` ≥ 5M records/s; `order-history` for one order in a
 //! 10M-record journal < 1 s.
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use exchange::config::Config;
 use exchange_tools::order_history::{order_history, Query};
+use exchange_tools::order_index::{build_index, open_index, BuildReport, IndexOptions};
 use exchange_tools::scenario::{generate, ScenarioOptions};
 use exchange_tools::surveil::{surveil, SurveilOptions, Thresholds};
 use exchange_tools::tape::play;
@@ -97,7 +100,43 @@ fn run(args: &Args) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| e.to_string())
     })?;
-    let retail_orders = ticks / 10;
+    let mut built = BuildReport::default();
+    let build_time = measure(args.runs, || {
+        built =
+            build_index(&config, &args.dir, IndexOptions::default()).map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    let history = order_history_times(args, &config, ticks / 10)?;
+    let index = IndexFigures {
+        build: build_time,
+        report: built,
+        history,
+    };
+    report(args, records, alerts, replay, surveil_time, &index);
+    Ok(())
+}
+
+/// One order's query time from the index and by the full scan.
+struct HistoryTimes {
+    label: &'static str,
+    cl_ord_id: u64,
+    indexed: Duration,
+    scanned: Duration,
+}
+
+/// The order index's build and the order queries.
+struct IndexFigures {
+    build: Duration,
+    report: BuildReport,
+    history: Vec<HistoryTimes>,
+}
+
+/// RETAIL1's first, middle and last order, each from the index and by the scan.
+fn order_history_times(
+    args: &Args,
+    config: &Config,
+    retail_orders: u64,
+) -> Result<Vec<HistoryTimes>, String> {
     let mut history = Vec::new();
     for (label, cl_ord_id) in [
         ("early", 1),
@@ -108,15 +147,27 @@ fn run(args: &Args) -> Result<(), String> {
             account: RETAIL1,
             cl_ord_id,
         };
-        let time = measure(args.runs, || {
-            order_history(&config, &args.dir, query, |_| {})
+        let indexed = measure(args.runs, || {
+            // What one `order-history` query does: open and check the index, then answer.
+            let (index, _) = open_index(config, &args.dir).map_err(|e| e.to_string())?;
+            index
+                .history(config, &args.dir, query, |_| {})
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })?;
-        history.push((label, cl_ord_id, time));
+        let scanned = measure(args.runs, || {
+            order_history(config, &args.dir, query, |_| {})
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
+        history.push(HistoryTimes {
+            label,
+            cl_ord_id,
+            indexed,
+            scanned,
+        });
     }
-    report(args, records, alerts, replay, surveil_time, &history);
-    Ok(())
+    Ok(history)
 }
 
 fn count_records(config: &Config, dir: &Path) -> Result<u64, String> {
@@ -130,24 +181,30 @@ fn report(
     alerts: u64,
     replay: Duration,
     surveil_time: Duration,
-    history: &[(&str, u64, Duration)],
+    index: &IndexFigures,
 ) {
     let rate = |d: Duration| records as f64 / d.as_secs_f64().max(1e-9);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     if args.json {
-        let history: Vec<_> = history
+        let history: Vec<_> = index
+            .history
             .iter()
-            .map(|(label, cl, d)| {
-                serde_json::json!({"position": label, "cl_ord_id": cl,
-                                   "median_ms": d.as_secs_f64() * 1e3})
+            .map(|h| {
+                serde_json::json!({"position": h.label, "cl_ord_id": h.cl_ord_id,
+                                   "index_median_ms": ms(h.indexed),
+                                   "scan_median_ms": ms(h.scanned)})
             })
             .collect();
         let line = serde_json::json!({
             "records": records, "runs": args.runs, "alerts": alerts,
-            "replay_median_ms": replay.as_secs_f64() * 1e3,
+            "replay_median_ms": ms(replay),
             "replay_records_per_sec": rate(replay).round(),
-            "surveil_median_ms": surveil_time.as_secs_f64() * 1e3,
+            "surveil_median_ms": ms(surveil_time),
             "surveil_records_per_sec": rate(surveil_time).round(),
             "surveil_target_records_per_sec": 5_000_000,
+            "order_index_build_median_ms": ms(index.build),
+            "order_index_segments": index.report.segments,
+            "order_index_bytes": index.report.bytes,
             "order_history": history,
             "order_history_target_ms": 1_000,
         });
@@ -161,20 +218,32 @@ fn report(
     );
     println!(
         "replay (engine re-run floor): {:>8.0} ms  {:>6.2}M records/s",
-        replay.as_secs_f64() * 1e3,
+        ms(replay),
         rate(replay) / 1e6
     );
     println!(
         "surveil ({alerts} alerts): {:>8.0} ms  {:>6.2}M records/s  \
          (target ≥ 5M/s; {:.2}x replay)",
-        surveil_time.as_secs_f64() * 1e3,
+        ms(surveil_time),
         rate(surveil_time) / 1e6,
         surveil_time.as_secs_f64() / replay.as_secs_f64().max(1e-9)
     );
-    for (label, cl, d) in history {
+    println!(
+        "order index build: {:>8.0} ms  ({:.2}x replay; {} segments, {:.0} MB)",
+        ms(index.build),
+        index.build.as_secs_f64() / replay.as_secs_f64().max(1e-9),
+        index.report.segments,
+        index.report.bytes as f64 / 1e6
+    );
+    for h in &index.history {
         println!(
-            "order-history, RETAIL1 ClOrdID {cl} ({label}): {:>8.0} ms  (target < 1000 ms)",
-            d.as_secs_f64() * 1e3
+            "order-history, RETAIL1 ClOrdID {} ({}): index {:>6.0} ms, scan {:>6.0} ms  \
+             ({:.1}x; target < 1000 ms)",
+            h.cl_ord_id,
+            h.label,
+            ms(h.indexed),
+            ms(h.scanned),
+            h.scanned.as_secs_f64() / h.indexed.as_secs_f64().max(1e-9)
         );
     }
 }
