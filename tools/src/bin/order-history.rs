@@ -72,11 +72,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let config = match &args.config {
-        Some(path) => Config::load(path),
-        None => Ok(Config::default_config()),
-    };
-    let config = match config {
+    let config = match Config::load_or_default(args.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("order-history: error: {err}");
