@@ -164,8 +164,9 @@ pub fn play_from(
 
 /// Records per batch handed from the engine thread to the visitor in [`play_pipelined`].
 const BATCH_RECORDS: usize = 2048;
-/// Batches in flight between the two threads (the rest are recycled).
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Batches circulating between the two threads: filled, in the visitor's hands, or empty and
+/// waiting. A fixed pool: once each has grown to its working size, nothing is allocated.
+const BATCHES: usize = 4;
 
 /// Steps copied out of the tape: headers, payloads and events of consecutive records.
 #[derive(Default)]
@@ -228,16 +229,21 @@ pub fn play_pipelined(
     mut visit: impl FnMut(&Step<'_>),
 ) -> Result<TapeSummary, TapeError> {
     use std::sync::mpsc::sync_channel;
-    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT + 2);
+    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES);
+    for _ in 1..BATCHES {
+        empty_tx.send(Batch::default()).expect("room for the pool");
+    }
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             let mut batch = Batch::default();
             let result = play(config, journal_dir, false, |step, _engine| {
                 batch.push(step);
                 if batch.len() == BATCH_RECORDS {
-                    let next = empty_rx.try_recv().unwrap_or_default();
-                    // The visitor hung up only if it panicked; stop reading then.
+                    // Both fail only if the visitor's side panicked; stop reading then.
+                    let Ok(next) = empty_rx.recv() else {
+                        return false;
+                    };
                     return full_tx.send(std::mem::replace(&mut batch, next)).is_ok();
                 }
                 true
@@ -250,7 +256,8 @@ pub fn play_pipelined(
         for mut batch in full_rx {
             batch.visit(&mut visit);
             batch.clear();
-            let _ = empty_tx.try_send(batch);
+            // The tape may have finished and dropped its end: then the batch is not needed.
+            let _ = empty_tx.send(batch);
         }
         producer.join().expect("the tape thread does not panic")
     })
