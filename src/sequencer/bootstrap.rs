@@ -17,7 +17,7 @@ pub fn bootstrap_messages(config: &Config) -> Result<Vec<Vec<u8>>, ConfigError> 
     for (i, command) in config.bootstrap_commands()?.into_iter().enumerate() {
         let admin_req_id = i as u64 + 1;
         let encoded = match command {
-            AdminCommand::CreateAccount { account, attrs } => encode(&wire::AccountSetup {
+            AdminCommand::CreateAccount { account, attrs } => Encode::to_vec(&wire::AccountSetup {
                 admin_req_id,
                 account: account.0 as u64,
                 credit_limit_usd: attrs.credit_limit_usd.0,
@@ -35,7 +35,7 @@ pub fn bootstrap_messages(config: &Config) -> Result<Vec<Vec<u8>>, ConfigError> 
                 account,
                 asset,
                 amount,
-            } => encode(&wire::FundsTransfer {
+            } => Encode::to_vec(&wire::FundsTransfer {
                 admin_req_id,
                 account: account.0 as u64,
                 transfer_amount: amount.0,
@@ -51,7 +51,7 @@ pub fn bootstrap_messages(config: &Config) -> Result<Vec<Vec<u8>>, ConfigError> 
                 class,
                 value,
                 haircut_ppm,
-            } => encode(&wire::CollateralValueUpdate {
+            } => Encode::to_vec(&wire::CollateralValueUpdate {
                 admin_req_id,
                 account: account.0 as u64,
                 security_collateral_value: value.0,
@@ -75,13 +75,4 @@ fn flag(value: bool) -> wire::BooleanFlag {
     } else {
         wire::BooleanFlag::False
     }
-}
-
-fn encode(message: &impl Encode) -> Vec<u8> {
-    let mut buf = vec![0u8; message.encoded_len()];
-    let written = message
-        .encode(&mut buf)
-        .expect("buffer sized by encoded_len");
-    buf.truncate(written);
-    buf
 }

@@ -313,15 +313,6 @@ impl Appender {
     }
 }
 
-fn encode(message: &impl Encode) -> Vec<u8> {
-    let mut buf = vec![0u8; message.encoded_len()];
-    let written = message
-        .encode(&mut buf)
-        .expect("buffer sized by encoded_len");
-    buf.truncate(written);
-    buf
-}
-
 fn side(buy: bool) -> wire::Side {
     if buy {
         wire::Side::Buy
@@ -332,7 +323,7 @@ fn side(buy: bool) -> wire::Side {
 
 /// An amend of `orig_cl_ord_id` to `cl_ord_id`, price in whole USD, quantity in lots.
 fn amend(cl_ord_id: u64, orig_cl_ord_id: u64, buy: bool, price_usd: i64, lots: i64) -> Vec<u8> {
-    encode(&wire::OrderCancelReplaceRequest {
+    Encode::to_vec(&wire::OrderCancelReplaceRequest {
         cl_ord_id,
         orig_cl_ord_id,
         order_id: None,
@@ -344,7 +335,7 @@ fn amend(cl_ord_id: u64, orig_cl_ord_id: u64, buy: bool, price_usd: i64, lots: i
 }
 
 fn cancel_by_order_id(cl_ord_id: u64, order_id: u64) -> Vec<u8> {
-    encode(&wire::OrderCancelRequest {
+    Encode::to_vec(&wire::OrderCancelRequest {
         cl_ord_id,
         orig_cl_ord_id: 0,
         order_id: Some(order_id),

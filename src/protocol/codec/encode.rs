@@ -21,4 +21,13 @@ pub trait Encode {
     /// [`EncodeError::BufferTooSmall`] if `buf` is shorter than [`Encode::encoded_len`];
     /// nothing meaningful is written in that case.
     fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError>;
+
+    /// The message in a buffer of its own, exactly its length (start-up, tools and tests; the
+    /// hot path encodes into buffers it owns).
+    fn to_vec(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; self.encoded_len()];
+        let written = self.encode(&mut buf).expect("buffer sized by encoded_len");
+        buf.truncate(written);
+        buf
+    }
 }

@@ -10,19 +10,10 @@ const UNITS_PER_USD: i64 = 100_000_000;
 /// Quantity units per lot of BTC-USD (lot 0.00001 BTC, quantities fixed-point 1e-8).
 const UNITS_PER_LOT: i64 = 1_000;
 
-fn encode(message: &impl Encode) -> Vec<u8> {
-    let mut buf = vec![0u8; message.encoded_len()];
-    let written = message
-        .encode(&mut buf)
-        .expect("buffer sized by encoded_len");
-    buf.truncate(written);
-    buf
-}
-
 /// A limit order (GTC, or IOC when `ioc`).
 #[must_use]
 pub fn limit(cl_ord_id: u64, buy: bool, price_usd: i64, qty_lots: i64, ioc: bool) -> Vec<u8> {
-    encode(&wire::NewOrderSingle {
+    Encode::to_vec(&wire::NewOrderSingle {
         cl_ord_id,
         price: Some(price_usd * UNITS_PER_USD),
         order_qty: qty_lots * UNITS_PER_LOT,
@@ -41,7 +32,7 @@ pub fn limit(cl_ord_id: u64, buy: bool, price_usd: i64, qty_lots: i64, ioc: bool
 /// A cancel of the account's order `orig_cl_ord_id`.
 #[must_use]
 pub fn cancel(cl_ord_id: u64, orig_cl_ord_id: u64, buy: bool) -> Vec<u8> {
-    encode(&wire::OrderCancelRequest {
+    Encode::to_vec(&wire::OrderCancelRequest {
         cl_ord_id,
         orig_cl_ord_id,
         order_id: None,
@@ -53,7 +44,7 @@ pub fn cancel(cl_ord_id: u64, orig_cl_ord_id: u64, buy: bool) -> Vec<u8> {
 /// An operator AccountSetup: a professional account in `owner_group`.
 #[must_use]
 pub fn account_setup(admin_req_id: u64, account: u32, owner_group: u32) -> Vec<u8> {
-    encode(&wire::AccountSetup {
+    Encode::to_vec(&wire::AccountSetup {
         admin_req_id,
         account: u64::from(account),
         credit_limit_usd: 0,
@@ -69,7 +60,7 @@ pub fn account_setup(admin_req_id: u64, account: u32, owner_group: u32) -> Vec<u
 /// An operator deposit of `whole` units of an asset.
 #[must_use]
 pub fn deposit(admin_req_id: u64, account: u32, currency: wire::Asset, whole: i64) -> Vec<u8> {
-    encode(&wire::FundsTransfer {
+    Encode::to_vec(&wire::FundsTransfer {
         admin_req_id,
         account: u64::from(account),
         transfer_amount: whole * UNITS_PER_USD,
