@@ -18,22 +18,6 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 /// other's allocations (the test harness runs them on parallel threads).
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// xorshift64*: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// New orders take fresh ClOrdIDs (`next_cl`); cancels and amends name one of the last 2,000.
 fn random_command(rng: &mut Rng, now_ns: u64, next_cl: &mut u64) -> Command {
     let account = [MM1, MM2, AFF1, RETAIL1][rng.below(4) as usize];

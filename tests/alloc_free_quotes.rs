@@ -12,22 +12,6 @@ use exchange::engine::{event::CountingSink, Command, Side, TimeInForce};
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-/// xorshift64*: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Mass quotes of 10 two-sided MMP entries, takers that trade them and trigger MMP, resets:
 /// no allocation either.
 #[test]

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use exchange::config::Config;
-use exchange::engine::event::CountingSink;
+use exchange::engine::event::{CountingSink, EventSink};
 use exchange::engine::{
     AccountId, Asset, Command, Engine, EngineLimits, InstrumentId, MassQuote, MmpConfig, MmpLimits,
     NewOrder, OrdType, PriceTicks, QtyLots, QuoteEntry, Side, StpMode, TimeInForce, Units,
@@ -120,8 +120,17 @@ pub fn venue() -> (Engine, u64) {
 }
 
 /// Applies the whole workload once from `seq`; returns the next `seq` and the entries sent.
-pub fn apply(engine: &mut Engine, workload: &QuoteWorkload, mut seq: u64) -> (u64, u64) {
-    let mut sink = CountingSink::default();
+pub fn apply(engine: &mut Engine, workload: &QuoteWorkload, seq: u64) -> (u64, u64) {
+    apply_into(engine, workload, seq, &mut CountingSink::default())
+}
+
+/// [`apply`], the events going to `sink`.
+pub fn apply_into(
+    engine: &mut Engine,
+    workload: &QuoteWorkload,
+    mut seq: u64,
+    sink: &mut impl EventSink,
+) -> (u64, u64) {
     let mut takers = workload.takers.iter();
     let mut entries = 0;
     for (round, quote) in workload.rounds.iter().enumerate() {
@@ -132,12 +141,12 @@ pub fn apply(engine: &mut Engine, workload: &QuoteWorkload, mut seq: u64) -> (u6
             mmp: true,
             entries: quote,
         };
-        engine.apply_mass_quote(seq, seq, &message, &mut sink);
+        engine.apply_mass_quote(seq, seq, &message, sink);
         entries += LEVELS as u64;
         if round % 16 == 15 {
             if let Some(taker) = takers.next() {
                 seq += 1;
-                engine.apply(seq, seq, &Command::NewOrder(*taker), &mut sink);
+                engine.apply(seq, seq, &Command::NewOrder(*taker), sink);
             }
         }
     }
@@ -178,23 +187,9 @@ mod tests {
     fn the_stream_quotes_trades_and_keeps_every_entry_accepted() {
         use exchange::engine::{Event, VecSink};
         let workload = generate(64, 3);
-        let (mut engine, mut seq) = venue();
+        let (mut engine, seq) = venue();
         let mut sink = VecSink::default();
-        for (round, quote) in workload.rounds.iter().enumerate() {
-            seq += 1;
-            let message = MassQuote {
-                account: AccountId(1),
-                quote_req_id: seq,
-                mmp: true,
-                entries: quote,
-            };
-            engine.apply_mass_quote(seq, seq, &message, &mut sink);
-            if round % 16 == 15 {
-                seq += 1;
-                let taker = workload.takers[round / 16];
-                engine.apply(seq, seq, &Command::NewOrder(taker), &mut sink);
-            }
-        }
+        apply_into(&mut engine, &workload, seq, &mut sink);
         let rejected = sink
             .events
             .iter()

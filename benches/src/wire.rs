@@ -488,24 +488,7 @@ pub fn order_ping_pong(session: &mut Session, count: u64) -> io::Result<Latency>
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let started = Instant::now();
     for i in 0..count {
-        let cl_ord_id = 10_000_000 + i;
-        let order = wire::NewOrderSingle {
-            cl_ord_id,
-            price: Some((95_000 + (i % 1000) as i64) * 100_000_000),
-            order_qty: 1_000_000,
-            security_id: 1,
-            side: wire::Side::Buy,
-            ord_type: wire::OrdType::Limit,
-            time_in_force: wire::TimeInForce::ImmediateOrCancel,
-            ..Default::default()
-        };
-        let t0 = Instant::now();
-        session.send(&order)?;
-        let mut acked = false;
-        while !acked {
-            session.drain_acks(|id, _| acked |= id == cl_ord_id)?;
-        }
-        let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
+        let _ = histogram.record(order_round_trip(session, 10_000_000 + i, i)?);
     }
     let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
     Ok(Latency {

@@ -178,9 +178,15 @@ impl ClOrdIds {
         self.window.push_back(key);
         self.hash = self.hash.wrapping_mul(BASE).wrapping_add(key_hash(key));
         self.power = self.power.wrapping_mul(BASE);
-        self.raise_high(key);
         let inserted = self.map.insert(key, RETIRED);
         debug_assert!(inserted.is_ok(), "the map has room for the whole window");
+    }
+
+    /// A snapshot's retired key, in window order: [`ClOrdIds::retire`] for a key that was
+    /// never live here, so the high-water mark must learn it too.
+    pub fn restore_retired(&mut self, key: ClKey) {
+        self.raise_high(key);
+        self.retire(key);
     }
 
     /// The rolling hash of the window, keys in order (what the state digest folds in).
@@ -206,9 +212,9 @@ mod tests {
     #[test]
     fn remembers_the_last_capacity_keys() {
         let mut retired = ClOrdIds::new(0, 2, 4);
-        retired.retire((1, 10));
-        retired.retire((1, 11));
-        retired.retire((2, 10));
+        retired.restore_retired((1, 10));
+        retired.restore_retired((1, 11));
+        retired.restore_retired((2, 10));
         assert!(!retired.used((1, 10)));
         assert!(retired.used((1, 11)));
         assert!(retired.used((2, 10)));
@@ -258,10 +264,10 @@ mod tests {
     fn the_rolling_hash_equals_a_fresh_hash_of_the_window() {
         let mut rolling = ClOrdIds::new(0, 5, 4);
         for i in 0..40u64 {
-            rolling.retire(((i % 3) as u32, i * 7));
+            rolling.restore_retired(((i % 3) as u32, i * 7));
             let mut fresh = ClOrdIds::new(0, 5, 4);
             for key in rolling.retired() {
-                fresh.retire(*key);
+                fresh.restore_retired(*key);
             }
             assert_eq!(rolling.window_hash(), fresh.window_hash(), "after {i}");
             assert_eq!(rolling.power, fresh.power);
@@ -271,18 +277,18 @@ mod tests {
     #[test]
     fn the_rolling_hash_depends_on_the_order() {
         let mut ab = ClOrdIds::new(0, 4, 4);
-        ab.retire((1, 1));
-        ab.retire((1, 2));
+        ab.restore_retired((1, 1));
+        ab.restore_retired((1, 2));
         let mut ba = ClOrdIds::new(0, 4, 4);
-        ba.retire((1, 2));
-        ba.retire((1, 1));
+        ba.restore_retired((1, 2));
+        ba.restore_retired((1, 1));
         assert_ne!(ab.window_hash(), ba.window_hash());
     }
 
     #[test]
     fn zero_capacity_remembers_nothing() {
         let mut retired = ClOrdIds::new(0, 0, 4);
-        retired.retire((1, 1));
+        retired.restore_retired((1, 1));
         assert!(!retired.used((1, 1)));
     }
 }

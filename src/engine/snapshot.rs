@@ -289,7 +289,7 @@ impl Engine {
                     value: key.0 as u64,
                 });
             }
-            engine.cl_ids.retire(key);
+            engine.cl_ids.restore_retired(key);
         }
         let orders = r.u64()?;
         for _ in 0..orders {
