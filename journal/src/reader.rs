@@ -6,7 +6,7 @@ use memmap2::Mmap;
 
 use crate::damage::Damage;
 use crate::error::JournalError;
-use crate::record::{decode_record, parse_validated, Decoded, Record};
+use crate::record::{decode_record, Decoded, Record, RecordHeader, RECORD_HEADER_LEN};
 use crate::segment::SEGMENT_HEADER_LEN;
 use crate::segment::{list_segments, map_read, segment_file_name, SegmentHeader};
 
@@ -19,10 +19,12 @@ struct OpenSegment {
 /// What the next position holds, as plain data (so the borrow of the mapping can be taken
 /// once, at the end of [`JournalReader::next`]).
 enum Step {
+    /// A valid record at `offset`: its header (parsed once, here) and payload length.
     Record {
         offset: usize,
         framed: usize,
-        seq: u64,
+        header: RecordHeader,
+        payload_len: usize,
     },
     Unwritten,
     Damaged(String),
@@ -104,18 +106,23 @@ impl JournalReader {
     // which `Iterator` cannot express without copying every payload.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Record<'_>>, JournalError> {
-        let Some(offset) = self.next_offset()? else {
+        let Some((offset, header, payload_len)) = self.next_offset()? else {
             return Ok(None);
         };
         let seg = self
             .current
             .as_ref()
             .expect("next_offset found a record in an open segment");
-        Ok(Some(parse_validated(&seg.map[offset..])))
+        let payload = offset + RECORD_HEADER_LEN;
+        Ok(Some(Record {
+            header,
+            payload: &seg.map[payload..payload + payload_len],
+        }))
     }
 
-    /// Advances past the next record to return and gives its offset in the current segment.
-    fn next_offset(&mut self) -> Result<Option<usize>, JournalError> {
+    /// Advances past the next record to return; gives its offset in the current segment, its
+    /// header and its payload length.
+    fn next_offset(&mut self) -> Result<Option<(usize, RecordHeader, usize)>, JournalError> {
         loop {
             if self.current.is_none() && !self.open_first()? {
                 return Ok(None);
@@ -124,14 +131,15 @@ impl JournalReader {
                 Step::Record {
                     offset,
                     framed,
-                    seq,
+                    header,
+                    payload_len,
                 } => {
-                    self.expected = Some(seq + 1);
+                    self.expected = Some(header.seq + 1);
                     self.suspect = None;
                     let seg = self.current.as_mut().expect("step() saw an open segment");
                     seg.offset = offset + framed;
-                    if seq >= self.from_seq {
-                        return Ok(Some(offset));
+                    if header.seq >= self.from_seq {
+                        return Ok(Some((offset, header, payload_len)));
                     }
                 }
                 Step::Unwritten => {
@@ -139,7 +147,10 @@ impl JournalReader {
                         return Ok(None);
                     }
                 }
-                Step::Damaged(reason) => return self.on_damage(reason),
+                Step::Damaged(reason) => {
+                    self.on_damage(reason)?;
+                    return Ok(None);
+                }
             }
         }
     }
@@ -173,14 +184,16 @@ impl JournalReader {
                     _ => Step::Record {
                         offset: seg.offset,
                         framed,
-                        seq,
+                        header: rec.header,
+                        payload_len: rec.payload.len(),
                     },
                 }
             }
         }
     }
 
-    fn on_damage(&mut self, reason: String) -> Result<Option<usize>, JournalError> {
+    /// Certain damage is an error; damage at the tail is remembered as suspect.
+    fn on_damage(&mut self, reason: String) -> Result<(), JournalError> {
         let seg = self
             .current
             .as_ref()
@@ -206,7 +219,7 @@ impl JournalReader {
             seq,
             reason,
         });
-        Ok(None)
+        Ok(())
     }
 
     /// Opens the first segment (or the one to start from); false if there is none yet.

@@ -145,7 +145,13 @@ impl ClOrdIds {
     pub fn insert_live(&mut self, key: ClKey, slot: u32) -> Result<(), MapFull> {
         debug_assert!(slot != RETIRED);
         self.raise_high(key);
-        self.map.insert(key, slot)
+        let inserted = self.map.insert(key, slot);
+        // Clients number orders upwards: this account's next key most likely follows, and
+        // its bucket (in a table of tens of MiB) is out of cache until fetched.
+        self.map.prefetch((key.0, key.1.wrapping_add(1)));
+        self.map.prefetch((key.0, key.1.wrapping_add(2)));
+        self.map.prefetch((key.0, key.1.wrapping_add(3)));
+        inserted
     }
 
     /// Forgets a live order's key without retiring it (quote keys are reused by design).

@@ -151,8 +151,13 @@ impl<K: MapKey> SlotMap<K> {
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             let bucket: *const Bucket<K> = &self.buckets[self.home(&key)];
-            // SAFETY: a prefetch never faults and reads nothing; the address is in bounds.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(bucket.cast()) };
+            // A bucket may straddle two cache lines: fetch both ends.
+            let last = bucket.cast::<u8>().wrapping_add(size_of::<Bucket<K>>() - 1);
+            // SAFETY: a prefetch never faults and reads nothing; the addresses are in bounds.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(bucket.cast());
+                _mm_prefetch::<_MM_HINT_T0>(last.cast());
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = key;

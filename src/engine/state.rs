@@ -208,6 +208,10 @@ pub struct Engine {
     pub(crate) cross: AccountSet,
     /// A mark or index changed in this command.
     pub(crate) prices_moved: bool,
+    /// No perpetual timer is due before this time (derived, not state: 0 means "look"). Set
+    /// by `perp_timers` from the deadlines it leaves; an index update or a breaker trip, which
+    /// set new deadlines, reset it to 0.
+    pub(crate) perp_timers_due_ns: TimeNs,
     pub(crate) liq_scratch: Vec<(PriceTicks, u32)>,
     /// The ADL ranking of this command: (instrument, sign of the positions ranked) and the
     /// first entry not yet used up. Ranked once per command (the mark is fixed within it).
@@ -328,6 +332,7 @@ impl Engine {
             dirty: AccountSet::new(with_perps(max_accounts)),
             cross: AccountSet::new(with_perps(max_accounts)),
             prices_moved: false,
+            perp_timers_due_ns: 0,
             liq_scratch: Vec::with_capacity(with_perps(max_accounts)),
             adl_scratch: Vec::with_capacity(with_perps(max_accounts)),
             adl_ranked: None,
@@ -383,7 +388,7 @@ impl Engine {
         if !self.margin_accounts.is_empty() {
             self.interest_timer(before);
         }
-        if !self.perps.is_empty() {
+        if !self.perps.is_empty() && self.now >= self.perp_timers_due_ns {
             self.perp_timers(sink);
         }
     }

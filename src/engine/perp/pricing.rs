@@ -61,6 +61,8 @@ impl Engine {
         let valid = perp.index.is_valid(now);
         perp.index_was_valid = valid;
         perp.seen = None;
+        // A new staleness deadline.
+        self.perp_timers_due_ns = 0;
         // Collateral is valued at the index: cross accounts must be re-filed.
         self.prices_moved = true;
         sink.event(&Event::IndexPrice {
@@ -113,6 +115,8 @@ impl Engine {
             }
             self.funding_points(id, sink);
         }
+        // Every perpetual's funding has started now, so its deadlines are all listed.
+        self.perp_timers_due_ns = self.next_perp_timer_ns().unwrap_or(TimeNs::MAX);
     }
 
     fn funding_points(&mut self, id: InstrumentId, sink: &mut impl EventSink) {
@@ -213,6 +217,10 @@ impl Engine {
             );
             inst.set_reference(mark);
             self.prices_moved = true;
+            if tripped {
+                // A new end-of-halt deadline.
+                self.perp_timers_due_ns = 0;
+            }
             sink.event(&Event::MarkPrice {
                 instrument: id,
                 price: mark,
