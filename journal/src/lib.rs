@@ -9,6 +9,7 @@
 //! - [`verify`] checks a whole journal offline.
 //! - [`SnapshotStore`] keeps the last few state snapshots, each written atomically.
 
+mod checksum;
 mod commit_word;
 mod damage;
 mod error;

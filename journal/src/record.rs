@@ -17,6 +17,7 @@
 //! writer stores it last, with release ordering, after everything else; a reader loads it first
 //! with acquire ordering. A zero commit word therefore means "not yet written".
 
+use crate::checksum::{record_crc, CHECKED_HEADER_WORDS};
 use crate::commit_word::{load_commit_word, store_commit_word};
 
 /// Size of the fixed record header in bytes.
@@ -116,19 +117,27 @@ pub const fn framed_len(payload_len: usize) -> usize {
 ///
 /// `dst` must be at least `framed_len(payload.len())` bytes long, start 8-byte aligned and its
 /// padding bytes must already be zero (segments are zero-filled and recovery zeroes torn tails).
+#[inline]
 pub(crate) fn write_record(dst: &mut [u8], header: &RecordHeader, payload: &[u8]) {
-    let end = RECORD_HEADER_LEN + payload.len();
-    let rest = &mut dst[8..end];
-    rest[0..8].copy_from_slice(&header.seq.to_le_bytes());
-    rest[8..16].copy_from_slice(&header.time_ns.to_le_bytes());
-    rest[16..18].copy_from_slice(&header.kind.to_le_bytes());
-    rest[18..20].copy_from_slice(&header.flags.to_le_bytes());
-    rest[20..24].copy_from_slice(&header.source.to_le_bytes());
-    rest[24..32].copy_from_slice(&0u64.to_le_bytes());
-    rest[32..].copy_from_slice(payload);
-    let crc = crc32c::crc32c(rest);
+    let words = checked_header_words(header);
+    let record = &mut dst[..RECORD_HEADER_LEN + payload.len()];
+    let (header_slots, _) = record[8..RECORD_HEADER_LEN].as_chunks_mut::<8>();
+    for (slot, word) in header_slots.iter_mut().zip(words) {
+        *slot = word.to_le_bytes();
+    }
+    record[RECORD_HEADER_LEN..].copy_from_slice(payload);
+    // Hashed from the values just stored, not read back from the mapping.
+    let crc = record_crc(&words, payload);
     let len = u32::try_from(payload.len()).expect("payload length was checked against max");
-    store_commit_word(dst, u64::from(len) | (u64::from(crc) << 32));
+    store_commit_word(record, u64::from(len) | (u64::from(crc) << 32));
+}
+
+/// The header bytes 8..40 (everything after the commit word) as little-endian words.
+fn checked_header_words(header: &RecordHeader) -> [u64; CHECKED_HEADER_WORDS] {
+    let kind_flags_source =
+        u64::from(header.kind) | (u64::from(header.flags) << 16) | (u64::from(header.source) << 32);
+    // The last word is the reserved field, zero.
+    [header.seq, header.time_ns, kind_flags_source, 0]
 }
 
 /// Decodes the record at the start of `src` (which runs to the end of the segment).
@@ -248,6 +257,31 @@ mod tests {
         let crc = crc32c::crc32c(&buf[8..43]);
         assert_eq!(&buf[4..8], &crc.to_le_bytes());
         assert_eq!(&buf[43..48], &[0; 5], "padding stays zero");
+    }
+
+    #[test]
+    fn header_fields_sit_at_their_documented_offsets() {
+        let mut words = aligned(128);
+        let buf = bytes_mut(&mut words);
+        let h = RecordHeader {
+            seq: 0x0807_0605_0403_0201,
+            time_ns: 0x1817_1615_1413_1211,
+            kind: 0x2221,
+            flags: 0x2423,
+            source: 0x2827_2625,
+        };
+        write_record(buf, &h, b"xyz");
+        let mut want = [0u8; 48];
+        want[0..4].copy_from_slice(&3u32.to_le_bytes());
+        want[8..16].copy_from_slice(&h.seq.to_le_bytes());
+        want[16..24].copy_from_slice(&h.time_ns.to_le_bytes());
+        want[24..26].copy_from_slice(&h.kind.to_le_bytes());
+        want[26..28].copy_from_slice(&h.flags.to_le_bytes());
+        want[28..32].copy_from_slice(&h.source.to_le_bytes());
+        want[40..43].copy_from_slice(b"xyz");
+        let crc = crc32c::crc32c(&want[8..43]);
+        want[4..8].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(&buf[..48], &want[..]);
     }
 
     #[test]

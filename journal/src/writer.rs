@@ -9,7 +9,7 @@ use memmap2::MmapMut;
 
 use crate::error::JournalError;
 use crate::options::{Durability, JournalOptions};
-use crate::prefault::Prefaulter;
+use crate::prefault::{prefetch_for_write, Prefaulter, PREFETCH_AHEAD_BYTES};
 use crate::record::{framed_len, write_record, RecordHeader};
 use crate::recovery::{recover, RecoveryReport};
 use crate::segment::{create_segment, map_write, open_rw, SEGMENT_HEADER_LEN};
@@ -146,6 +146,7 @@ impl JournalWriter {
             self.roll(header.seq)?;
         }
         let offset = self.segment.offset;
+        prefetch_for_write(&self.segment.map, offset + PREFETCH_AHEAD_BYTES);
         write_record(
             &mut self.segment.map[offset..offset + framed],
             header,
