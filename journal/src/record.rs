@@ -140,6 +140,12 @@ fn checked_header_words(header: &RecordHeader) -> [u64; CHECKED_HEADER_WORDS] {
     [header.seq, header.time_ns, kind_flags_source, 0]
 }
 
+/// The header bytes 8..40 of the record at the start of `src` as little-endian words (what
+/// [`checked_header_words`] wrote).
+fn stored_header_words(src: &[u8]) -> [u64; CHECKED_HEADER_WORDS] {
+    std::array::from_fn(|i| read_u64(src, 8 + 8 * i))
+}
+
 /// Decodes the record at the start of `src` (which runs to the end of the segment).
 ///
 /// `src` must start 8-byte aligned inside a mapping.
@@ -173,7 +179,7 @@ pub fn decode_record(src: &[u8]) -> Decoded<'_> {
         });
     }
     let end = RECORD_HEADER_LEN + len;
-    let computed = crc32c::crc32c(&src[8..end]);
+    let computed = record_crc(&stored_header_words(src), &src[RECORD_HEADER_LEN..end]);
     if computed != stored {
         return Decoded::Damaged(RecordDamage::CrcMismatch { stored, computed });
     }
