@@ -30,12 +30,12 @@ pub fn pin(core: Option<usize>) -> Pinning {
             pinned: false,
         };
     };
-    let found = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .find(|id| id.id == wanted);
+    // Not looked up in `core_affinity::get_core_ids` (nor `available_parallelism`): both see
+    // only the cores this thread may already run on, so a thread started by a pinned thread
+    // could never move elsewhere. The kernel refuses a core that does not exist.
     Pinning {
         requested_core: Some(wanted),
-        pinned: found.is_some_and(core_affinity::set_for_current),
+        pinned: wanted < libc::CPU_SETSIZE as usize
+            && core_affinity::set_for_current(core_affinity::CoreId { id: wanted }),
     }
 }

@@ -7,10 +7,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use exchange_benches::affinity;
 use exchange_benches::cli::{DurabilityArg, IdleArg};
 use exchange_benches::wire::{
     market_data_socket, order_and_quote_round_trips, order_frame_bytes, order_ping_pong,
-    order_to_ack, scratch_dir, tcp_ping_pong, Latency, Server, Session,
+    order_to_ack, scratch_dir, tcp_open_loop, tcp_ping_pong, Latency, Server, Session,
 };
 
 #[derive(Parser, Debug)]
@@ -34,9 +35,12 @@ struct Args {
     /// Idle mode of the exchange's sequencer.
     #[arg(long, value_enum, default_value_t = IdleArg::Block)]
     idle: IdleArg,
-    /// Pin the exchange's sequencer to this core.
+    /// Pin the exchange (its sequencer and side threads) to this core.
     #[arg(long)]
     pin_core: Option<usize>,
+    /// Pin the client (this process's load thread, and the floor's client) to this core.
+    #[arg(long)]
+    client_core: Option<usize>,
     /// Smaller run for smoke tests.
     #[arg(long)]
     quick: bool,
@@ -68,7 +72,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let durability = args.durability.durability();
     let idle = args.idle.idle();
     let size = order_frame_bytes();
+    let client = affinity::pin(args.client_core);
+    if args.client_core.is_some() && !client.pinned {
+        return Err(format!("could not pin the client: {}", client.describe("")).into());
+    }
     let floor = tcp_ping_pong(size, args.pings, args.pin_core)?;
+    let open_floor = tcp_open_loop(size, args.rate, args.orders, args.pin_core)?;
     let dir = scratch_dir("wire");
     let (md_socket, md_port) = market_data_socket()?;
     let server = Server::start(&dir, durability, idle, args.pin_core, Some(md_port));
@@ -89,21 +98,36 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     drop(ping_session);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
-    report(args, size, &floor, &closed, &open, (&orders, &quotes));
+    let floors = Floors {
+        ping_pong: floor,
+        open_loop: open_floor,
+    };
+    report(args, size, &floors, &closed, &open, (&orders, &quotes));
     Ok(())
+}
+
+/// The physical floors measured in the same run.
+struct Floors {
+    /// Closed-loop raw TCP ping-pong: the issue's floor for both loops.
+    ping_pong: Latency,
+    /// Raw TCP echo in an open loop at the same rate: what the machine's own stalls cost an
+    /// open loop.
+    open_loop: Latency,
 }
 
 fn report(
     args: &Args,
     size: usize,
-    floor: &Latency,
+    floors: &Floors,
     closed: &Latency,
     open: &Latency,
     (orders, quotes): (&Latency, &Latency),
 ) {
+    let (floor, open_floor) = (&floors.ping_pong, &floors.open_loop);
     let settings = format!(
-        "durability {:?}, idle {:?}, pin {:?}, message {size} bytes",
-        args.durability, args.idle, args.pin_core
+        "durability {:?}, idle {:?}, exchange pinned to {:?}, client pinned to {:?}, \
+         message {size} bytes",
+        args.durability, args.idle, args.pin_core, args.client_core,
     );
     if args.json {
         println!(
@@ -123,6 +147,10 @@ fn report(
                 "ratio_p99": us(closed, 0.99) / us(floor, 0.99),
                 "open_ratio_p50": us(open, 0.5) / us(floor, 0.5),
                 "open_ratio_p99": us(open, 0.99) / us(floor, 0.99),
+                "open_floor_p50_us": us(open_floor, 0.5),
+                "open_floor_p99_us": us(open_floor, 0.99),
+                "open_ratio_p50_vs_open_floor": us(open, 0.5) / us(open_floor, 0.5),
+                "open_ratio_p99_vs_open_floor": us(open, 0.99) / us(open_floor, 0.99),
                 "md_p50_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.5) as f64 / 1e3),
                 "md_p99_us": open.market_data.as_ref().map(|h| h.value_at_quantile(0.99) as f64 / 1e3),
                 "md_samples": open.market_data.as_ref().map(|h| h.len()),
@@ -151,6 +179,8 @@ fn report(
         );
     };
     row("floor: raw TCP ping-pong", floor);
+    let name = format!("floor: raw TCP echo, open loop {}/s", args.rate);
+    row(&name, open_floor);
     row("order -> ack, closed loop (1 session)", closed);
     row("alternating: order -> ack", orders);
     row("alternating: MassQuote 10 levels -> ack", quotes);
@@ -179,5 +209,10 @@ fn report(
         us(closed, 0.99) / us(floor, 0.99),
         us(open, 0.5) / us(floor, 0.5),
         us(open, 0.99) / us(floor, 0.99)
+    );
+    println!(
+        "open loop against the open-loop echo floor: p50 {:.2}x p99 {:.2}x",
+        us(open, 0.5) / us(open_floor, 0.5),
+        us(open, 0.99) / us(open_floor, 0.99)
     );
 }
