@@ -427,6 +427,50 @@ pub fn market_data_socket() -> io::Result<(UdpSocket, u16)> {
     Ok((socket, port))
 }
 
+/// A loopback TCP connection to an echo thread that stands where the sequencer would (same
+/// core when it is pinned) and blocks in `read` as the exchange blocks in epoll. The client end
+/// is non-blocking and polled, exactly as the order client does, so the floors and the order
+/// round trips differ only in what the server side does.
+fn echo_pair(pin_core: Option<usize>) -> io::Result<(TcpStream, JoinHandle<io::Result<()>>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let echo = std::thread::spawn(move || -> io::Result<()> {
+        crate::affinity::pin(pin_core);
+        let (mut stream, _) = listener.accept()?;
+        stream.set_nodelay(true)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(n) => stream.write_all(&buf[..n])?,
+            }
+        }
+    });
+    let stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    stream.set_nonblocking(true)?;
+    Ok((stream, echo))
+}
+
+/// Closes the client end (the echo thread then returns) and reports `count` messages since
+/// `started`.
+fn close_echo(
+    stream: TcpStream,
+    echo: JoinHandle<io::Result<()>>,
+    histogram: Histogram<u64>,
+    count: u64,
+    started: Instant,
+) -> Latency {
+    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
+    drop(stream);
+    let _ = echo.join();
+    Latency {
+        histogram,
+        achieved_per_sec,
+        market_data: None,
+    }
+}
+
 /// Closed-loop ping-pong of `size`-byte messages against an echo thread on loopback that
 /// blocks in `read` (as the exchange blocks in epoll with `--idle block`): the floor any TCP
 /// order entry on this machine pays for one round trip.
@@ -434,26 +478,7 @@ pub fn market_data_socket() -> io::Result<(UdpSocket, u16)> {
 /// # Errors
 /// Socket errors.
 pub fn tcp_ping_pong(size: usize, count: u64, pin_core: Option<usize>) -> io::Result<Latency> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let echo = std::thread::spawn(move || -> io::Result<()> {
-        // The echo thread stands where the sequencer would: same core when it is pinned.
-        crate::affinity::pin(pin_core);
-        let (mut stream, _) = listener.accept()?;
-        stream.set_nodelay(true)?;
-        let mut buf = vec![0u8; size];
-        loop {
-            if stream.read_exact(&mut buf).is_err() {
-                return Ok(());
-            }
-            stream.write_all(&buf)?;
-        }
-    });
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_nodelay(true)?;
-    // The client polls a non-blocking socket, exactly as the order client does, so the two
-    // round trips differ only in what the server side does.
-    stream.set_nonblocking(true)?;
+    let (mut stream, echo) = echo_pair(pin_core)?;
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let message = vec![7u8; size];
     let mut reply = vec![0u8; size];
@@ -472,14 +497,7 @@ pub fn tcp_ping_pong(size: usize, count: u64, pin_core: Option<usize>) -> io::Re
         }
         let _ = histogram.record((t0.elapsed().as_nanos() as u64).max(1));
     }
-    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
-    drop(stream);
-    let _ = echo.join();
-    Ok(Latency {
-        histogram,
-        achieved_per_sec,
-        market_data: None,
-    })
+    Ok(close_echo(stream, echo, histogram, count, started))
 }
 
 /// The open-loop floor: `size`-byte messages sent at `rate_per_sec` on one loopback TCP
@@ -496,23 +514,7 @@ pub fn tcp_open_loop(
     count: u64,
     pin_core: Option<usize>,
 ) -> io::Result<Latency> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let echo = std::thread::spawn(move || -> io::Result<()> {
-        crate::affinity::pin(pin_core);
-        let (mut stream, _) = listener.accept()?;
-        stream.set_nodelay(true)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => return Ok(()),
-                Ok(n) => stream.write_all(&buf[..n])?,
-            }
-        }
-    });
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_nodelay(true)?;
-    stream.set_nonblocking(true)?;
+    let (mut stream, echo) = echo_pair(pin_core)?;
     let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
     let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
     let message = vec![7u8; size];
@@ -542,14 +544,7 @@ pub fn tcp_open_loop(
             }
         }
     }
-    let achieved_per_sec = count as f64 / started.elapsed().as_secs_f64();
-    drop(stream);
-    let _ = echo.join();
-    Ok(Latency {
-        histogram,
-        achieved_per_sec,
-        market_data: None,
-    })
+    Ok(close_echo(stream, echo, histogram, count, started))
 }
 
 /// Closed-loop order → ack on one session: the exchange's equivalent of the ping-pong.
