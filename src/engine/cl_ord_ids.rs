@@ -29,6 +29,9 @@ use super::quote::is_quote_cl_ord_id;
 /// (account, ClOrdID).
 pub type ClKey = (u32, u64);
 
+/// How many of an account's next ClOrdIDs a new live key prefetches.
+const PREFETCH_AHEAD: u64 = 3;
+
 /// The map value of a retired key (never a pool slot: pools are far smaller).
 const RETIRED: u32 = u32::MAX - 1;
 
@@ -146,11 +149,12 @@ impl ClOrdIds {
         debug_assert!(slot != RETIRED);
         self.raise_high(key);
         let inserted = self.map.insert(key, slot);
-        // Clients number orders upwards: this account's next key most likely follows, and
-        // its bucket (in a table of tens of MiB) is out of cache until fetched.
-        self.map.prefetch((key.0, key.1.wrapping_add(1)));
-        self.map.prefetch((key.0, key.1.wrapping_add(2)));
-        self.map.prefetch((key.0, key.1.wrapping_add(3)));
+        // Clients number orders upwards (cancels and amends take ids too): this account's
+        // next keys most likely follow, and their buckets (in a table of tens of MiB) are out
+        // of cache until fetched.
+        for ahead in 1..=PREFETCH_AHEAD {
+            self.map.prefetch((key.0, key.1.wrapping_add(ahead)));
+        }
         inserted
     }
 
