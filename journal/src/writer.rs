@@ -13,7 +13,7 @@ use crate::prefault::{prefetch_for_write, Prefaulter, PREFETCH_AHEAD_BYTES};
 use crate::record::{framed_len, write_record, RecordHeader};
 use crate::recovery::{recover, RecoveryReport};
 use crate::segment::{create_segment, map_write, open_rw, SEGMENT_HEADER_LEN};
-use crate::sync::{SyncBackendKind, Syncer};
+use crate::sync::{SyncBackendKind, SyncDriver};
 
 const LOCK_FILE: &str = "journal.lock";
 
@@ -31,7 +31,7 @@ struct ActiveSegment {
 /// mapping they use is unmapped.
 pub struct JournalWriter {
     prefaulter: Prefaulter,
-    syncer: Syncer,
+    syncer: SyncDriver,
     segment: ActiveSegment,
     dir: PathBuf,
     options: JournalOptions,
@@ -83,15 +83,11 @@ impl JournalWriter {
             }
         };
         let mut map = map_write(&file, &path)?;
-        if durable {
-            // What recovery found may still sit in the page cache after a process crash; make
-            // it durable so durable_seq starts out true.
-            file.sync_data()
-                .map_err(|e| JournalError::io("fdatasync", &path, e))?;
-        }
         let file = Arc::new(file);
         let last_seq = next_seq - 1;
-        let syncer = Syncer::start(
+        // Starting it makes what recovery found durable: after a process crash it may still
+        // sit in the page cache, and durable_seq must start out true.
+        let syncer = SyncDriver::start(
             options.durability,
             options.force_fallback,
             Arc::clone(&file),

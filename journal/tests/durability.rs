@@ -112,3 +112,60 @@ fn reopened_sync_journal_starts_durable_at_its_last_record() {
     let (w, _) = JournalWriter::open(dir.path(), opts(Durability::Sync, true)).expect("reopen");
     assert_eq!(w.durable_seq(), 30);
 }
+
+#[test]
+fn reopened_io_uring_sync_journal_starts_durable_at_its_last_record() {
+    let dir = TestDir::new("syncreopenuring");
+    {
+        let (mut w, _) =
+            JournalWriter::open(dir.path(), opts(Durability::Sync, false)).expect("open");
+        append_range(&mut w, 1, 30);
+        w.request_sync().expect("request");
+    }
+    let (w, _) = JournalWriter::open(dir.path(), opts(Durability::Sync, false)).expect("reopen");
+    assert_eq!(w.durable_seq(), 30);
+}
+
+/// One sync covering more rolled-over segments than the ring takes at once: the overflow is
+/// synced inline, the rest through the ring, and durable_seq covers all of them.
+#[test]
+fn one_sync_covers_many_rolled_over_segments() {
+    let dir = TestDir::new("syncmanyrolls");
+    let (mut w, _) = JournalWriter::open(dir.path(), opts(Durability::Sync, false)).expect("open");
+    append_range(&mut w, 1, 3_000);
+    let segments = common::segment_paths(dir.path()).len();
+    assert!(segments > 20, "only {segments} segments");
+    assert_eq!(w.sync_now().expect("sync_now"), 3_000);
+    assert_eq!(w.durable_seq(), 3_000);
+}
+
+/// In sync mode io_uring runs on the appending thread (its ring is bound to it); a writer
+/// moved to another thread, with syncs in flight or not, keeps syncing and never reports a
+/// record durable that was not synced.
+#[test]
+fn sync_mode_keeps_working_when_the_writer_moves_between_threads() {
+    let dir = TestDir::new("syncmove");
+    let (mut w, _) = JournalWriter::open(dir.path(), opts(Durability::Sync, false)).expect("open");
+    append_range(&mut w, 1, 100);
+    w.request_sync().expect("request");
+    // Moved with the sync possibly still in flight.
+    let w = std::thread::spawn(move || {
+        let mut w = w;
+        wait_durable(&w, 100);
+        append_range(&mut w, 101, 200);
+        w.request_sync().expect("request on the new thread");
+        wait_durable(&w, 200);
+        append_range(&mut w, 201, 250);
+        w.request_sync().expect("request");
+        w
+    })
+    .join()
+    .expect("thread");
+    let mut w = w;
+    append_range(&mut w, 251, 300);
+    assert_eq!(
+        w.sync_now().expect("sync_now back on the first thread"),
+        300
+    );
+    assert!(w.durable_seq() <= w.last_seq());
+}
