@@ -13,7 +13,7 @@ use crate::engine::reject::RejectReason;
 use crate::engine::{AccountId, Engine};
 use crate::protocol::codec::{decode, Inbound};
 use crate::protocol::mapping::quote::mass_quote_entries;
-use crate::protocol::mapping::{translate, Query, Translated};
+use crate::protocol::mapping::{translate, translate_order, Query, SpecLookup, Translated};
 
 /// A journal record that cannot be applied: the journal or the configuration is wrong.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -58,6 +58,40 @@ pub enum Outcome {
     Nothing,
 }
 
+/// The part of applying a record that reads no engine state: decoding an order message (new,
+/// cancel, amend, mass cancel) and translating it read only the instruments' specs, fixed at
+/// start-up. `replay` prepares records on a second core ahead of the engine; the live path
+/// and recovery prepare and apply back to back (`Core::apply`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// An order message, translated.
+    Order(Translated),
+    /// Any other record: applied from its payload.
+    Payload,
+}
+
+impl Prepared {
+    /// Prepares the record `header` + `payload` with instrument specs from `specs`.
+    pub fn of<L: SpecLookup + ?Sized>(header: &RecordHeader, payload: &[u8], specs: &L) -> Self {
+        if header.kind != RecordKind::Message as u16 {
+            return Self::Payload;
+        }
+        // An undecodable payload is reported by `apply_prepared`, from the payload.
+        let Ok(message) = decode(payload) else {
+            return Self::Payload;
+        };
+        match translate_order(AccountId(header.source), &message, specs) {
+            Some(translated) => Self::Order(translated),
+            None => Self::Payload,
+        }
+    }
+
+    /// Whether `Core::apply_prepared` reads the payload.
+    pub fn needs_payload(&self) -> bool {
+        matches!(self, Self::Payload)
+    }
+}
+
 /// The engine plus the rules for applying journal records to it.
 pub struct Core {
     pub engine: Engine,
@@ -81,6 +115,34 @@ impl Core {
     /// # Errors
     /// An unknown kind, an undecodable payload, a digest or fingerprint mismatch.
     pub fn apply(
+        &mut self,
+        header: &RecordHeader,
+        payload: &[u8],
+        sink: &mut impl EventSink,
+    ) -> Result<Outcome, CoreError> {
+        let prepared = Prepared::of(header, payload, &self.engine);
+        self.apply_prepared(header, payload, prepared, sink)
+    }
+
+    /// Applies one record prepared by [`Prepared::of`] with this engine's instrument specs;
+    /// `payload` may be empty unless `prepared.needs_payload()`.
+    ///
+    /// # Errors
+    /// As [`Core::apply`].
+    pub fn apply_prepared(
+        &mut self,
+        header: &RecordHeader,
+        payload: &[u8],
+        prepared: Prepared,
+        sink: &mut impl EventSink,
+    ) -> Result<Outcome, CoreError> {
+        match prepared {
+            Prepared::Order(translated) => Ok(self.apply_translated(header, translated, sink)),
+            Prepared::Payload => self.apply_payload(header, payload, sink),
+        }
+    }
+
+    fn apply_payload(
         &mut self,
         header: &RecordHeader,
         payload: &[u8],
@@ -174,18 +236,32 @@ impl Core {
         }
         match translate(account, operator, &message, &self.engine) {
             None => Ok(Outcome::Nothing),
-            Some(Translated::Command(command)) => {
-                self.engine.apply(seq, header.time_ns, &command, sink);
-                Ok(Outcome::Applied { admin })
-            }
-            Some(Translated::Refused(event)) => {
-                // A refusal changes no state; time still advances for timers.
-                self.engine.apply(seq, header.time_ns, &Command::Tick, sink);
-                sink.event(&event);
-                Ok(Outcome::Applied { admin })
-            }
             Some(Translated::Query(query)) => Ok(Outcome::Query(query)),
+            Some(translated) => {
+                self.apply_translated(header, translated, sink);
+                Ok(Outcome::Applied { admin })
+            }
         }
+    }
+
+    /// Applies a translated message: a command, or a refusal (which changes no state; time
+    /// still advances for timers).
+    fn apply_translated(
+        &mut self,
+        header: &RecordHeader,
+        translated: Translated,
+        sink: &mut impl EventSink,
+    ) -> Outcome {
+        let (seq, time_ns) = (header.seq, header.time_ns);
+        match translated {
+            Translated::Command(command) => self.engine.apply(seq, time_ns, &command, sink),
+            Translated::Refused(event) => {
+                self.engine.apply(seq, time_ns, &Command::Tick, sink);
+                sink.event(&event);
+            }
+            Translated::Query(query) => return Outcome::Query(query),
+        }
+        Outcome::Applied { admin: None }
     }
 }
 

@@ -11,7 +11,7 @@ pub mod recovery;
 pub mod runtime;
 pub mod writer;
 
-pub use self::core::{Core, CoreError, Outcome};
+pub use self::core::{Core, CoreError, Outcome, Prepared};
 pub use clock::Clock;
 pub use record_kind::{RecordKind, FLAG_OPERATOR};
 pub use recovery::{recover, RecoveryOptions, RecoverySummary};

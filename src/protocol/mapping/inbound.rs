@@ -3,9 +3,10 @@
 use crate::engine::account::{AccountAttrs, ClientClass};
 use crate::engine::command::{AdminCommand, Amend, Cancel, Command, MassCancel, NewOrder};
 use crate::engine::event::Event;
+use crate::engine::instrument::InstrumentSpec;
 use crate::engine::order::{flags, OrdType, Side, StpMode, TimeInForce};
 use crate::engine::reject::RejectReason;
-use crate::engine::state::{Engine, InstrumentState};
+use crate::engine::state::Engine;
 use crate::engine::{
     AccountId, Asset, InstrumentId, OrderId, OrderRef, PriceTicks, RatePpm, Units,
 };
@@ -42,19 +43,10 @@ pub fn translate(
     message: &Inbound<'_>,
     engine: &Engine,
 ) -> Option<Translated> {
+    if let Some(order) = translate_order(account, message, engine) {
+        return Some(order);
+    }
     let translated = match message {
-        Inbound::NewOrderSingle(view) => new_order(account, &view.to_plain(), engine),
-        Inbound::OrderCancelRequest(view) => {
-            let m = view.to_plain();
-            let order = order_ref(m.order_id, m.orig_cl_ord_id);
-            Translated::Command(Command::Cancel(Cancel {
-                account,
-                order,
-                cl_ord_id: m.cl_ord_id,
-            }))
-        }
-        Inbound::OrderCancelReplaceRequest(view) => amend(account, &view.to_plain(), engine),
-        Inbound::OrderMassCancelRequest(view) => mass_cancel(account, &view.to_plain(), engine),
         Inbound::RequestForPositions(view) => {
             let request_id = view.to_plain().pos_req_id;
             Translated::Query(Query::Positions {
@@ -84,6 +76,50 @@ pub fn translate(
     Some(translated)
 }
 
+/// Where translation finds an instrument's fixed spec: the engine, or a copy of the
+/// configured specs (which never change at run time) on another thread.
+pub trait SpecLookup {
+    fn spec_by_security_id(&self, security_id: i32) -> Option<&InstrumentSpec>;
+}
+
+impl SpecLookup for Engine {
+    fn spec_by_security_id(&self, security_id: i32) -> Option<&InstrumentSpec> {
+        self.instrument_by_security_id(security_id).map(|i| &i.spec)
+    }
+}
+
+impl SpecLookup for [InstrumentSpec] {
+    fn spec_by_security_id(&self, security_id: i32) -> Option<&InstrumentSpec> {
+        self.iter().find(|s| s.security_id == security_id)
+    }
+}
+
+/// Translates the order messages (new order, cancel, amend, mass cancel): the bulk of the
+/// traffic, and the messages whose translation reads nothing but instrument specs. `None`
+/// for any other message.
+pub fn translate_order<L: SpecLookup + ?Sized>(
+    account: AccountId,
+    message: &Inbound<'_>,
+    specs: &L,
+) -> Option<Translated> {
+    let translated = match message {
+        Inbound::NewOrderSingle(view) => new_order(account, &view.to_plain(), specs),
+        Inbound::OrderCancelRequest(view) => {
+            let m = view.to_plain();
+            let order = order_ref(m.order_id, m.orig_cl_ord_id);
+            Translated::Command(Command::Cancel(Cancel {
+                account,
+                order,
+                cl_ord_id: m.cl_ord_id,
+            }))
+        }
+        Inbound::OrderCancelReplaceRequest(view) => amend(account, &view.to_plain(), specs),
+        Inbound::OrderMassCancelRequest(view) => mass_cancel(account, &view.to_plain(), specs),
+        _ => return None,
+    };
+    Some(translated)
+}
+
 fn order_ref(order_id: Option<u64>, orig_cl_ord_id: u64) -> OrderRef {
     match order_id {
         Some(id) => OrderRef::Id(OrderId(id)),
@@ -91,13 +127,20 @@ fn order_ref(order_id: Option<u64>, orig_cl_ord_id: u64) -> OrderRef {
     }
 }
 
-fn instrument_of(engine: &Engine, security_id: i32) -> Result<&InstrumentState, RejectReason> {
-    engine
-        .instrument_by_security_id(security_id)
+fn instrument_of<L: SpecLookup + ?Sized>(
+    specs: &L,
+    security_id: i32,
+) -> Result<&InstrumentSpec, RejectReason> {
+    specs
+        .spec_by_security_id(security_id)
         .ok_or(RejectReason::UnknownInstrument)
 }
 
-fn new_order(account: AccountId, m: &wire::NewOrderSingle, engine: &Engine) -> Translated {
+fn new_order<L: SpecLookup + ?Sized>(
+    account: AccountId,
+    m: &wire::NewOrderSingle,
+    specs: &L,
+) -> Translated {
     let refuse = |instrument, reason| {
         Translated::Refused(Event::Rejected {
             cl_ord_id: m.cl_ord_id,
@@ -106,11 +149,11 @@ fn new_order(account: AccountId, m: &wire::NewOrderSingle, engine: &Engine) -> T
             reason,
         })
     };
-    let inst = match instrument_of(engine, m.security_id) {
-        Ok(inst) => inst,
+    let spec = match instrument_of(specs, m.security_id) {
+        Ok(spec) => spec,
         Err(reason) => return refuse(InstrumentId(u16::MAX), reason),
     };
-    let id = inst.spec.id;
+    let id = spec.id;
     let ord_type = match m.ord_type {
         wire::OrdType::Market => OrdType::Market,
         wire::OrdType::Limit => OrdType::Limit,
@@ -118,12 +161,12 @@ fn new_order(account: AccountId, m: &wire::NewOrderSingle, engine: &Engine) -> T
     let price = match (ord_type, m.price) {
         (OrdType::Limit, None) => return refuse(id, RejectReason::MissingPrice),
         (OrdType::Market, None) => PriceTicks(0),
-        (_, Some(price)) => match inst.spec.price_to_ticks(price) {
+        (_, Some(price)) => match spec.price_to_ticks(price) {
             Ok(ticks) => ticks,
             Err(reason) => return refuse(id, reason),
         },
     };
-    let qty = match inst.spec.qty_to_lots(m.order_qty) {
+    let qty = match spec.qty_to_lots(m.order_qty) {
         Ok(lots) => lots,
         Err(reason) => return refuse(id, reason),
     };
@@ -157,7 +200,11 @@ fn new_order(account: AccountId, m: &wire::NewOrderSingle, engine: &Engine) -> T
     }))
 }
 
-fn amend(account: AccountId, m: &wire::OrderCancelReplaceRequest, engine: &Engine) -> Translated {
+fn amend<L: SpecLookup + ?Sized>(
+    account: AccountId,
+    m: &wire::OrderCancelReplaceRequest,
+    specs: &L,
+) -> Translated {
     let refuse = |reason| {
         Translated::Refused(Event::CancelRejected {
             cl_ord_id: m.cl_ord_id,
@@ -167,17 +214,17 @@ fn amend(account: AccountId, m: &wire::OrderCancelReplaceRequest, engine: &Engin
             is_amend: true,
         })
     };
-    let inst = match instrument_of(engine, m.security_id) {
-        Ok(inst) => inst,
+    let spec = match instrument_of(specs, m.security_id) {
+        Ok(spec) => spec,
         Err(reason) => return refuse(reason),
     };
-    let price = match inst.spec.price_to_ticks(m.price) {
+    let price = match spec.price_to_ticks(m.price) {
         Ok(price) => price,
         Err(reason) => return refuse(reason),
     };
     // The new total quantity may be below the instrument minimum only if it is rejected by the
     // engine for being at or below the filled quantity; convert off-lot here.
-    let qty = match inst.spec.qty_to_lots(m.order_qty) {
+    let qty = match spec.qty_to_lots(m.order_qty) {
         Ok(qty) => qty,
         Err(reason) => return refuse(reason),
     };
@@ -190,16 +237,16 @@ fn amend(account: AccountId, m: &wire::OrderCancelReplaceRequest, engine: &Engin
     }))
 }
 
-fn mass_cancel(
+fn mass_cancel<L: SpecLookup + ?Sized>(
     account: AccountId,
     m: &wire::OrderMassCancelRequest,
-    engine: &Engine,
+    specs: &L,
 ) -> Translated {
     let instrument = match (m.mass_cancel_request_type, m.security_id) {
         (wire::MassCancelRequestType::CancelAllOrders, _) => None,
         (wire::MassCancelRequestType::CancelOrdersForSecurity, Some(security_id)) => {
-            match instrument_of(engine, security_id) {
-                Ok(inst) => Some(inst.spec.id),
+            match instrument_of(specs, security_id) {
+                Ok(spec) => Some(spec.id),
                 Err(reason) => {
                     return Translated::Refused(mass_cancel_refused(account, m, reason));
                 }
@@ -295,7 +342,7 @@ fn admin(account: AccountId, operator: bool, message: &Inbound<'_>, engine: &Eng
         Inbound::SecurityStatusUpdate(view) => {
             let m = view.to_plain();
             let instrument = match instrument_of(engine, m.security_id) {
-                Ok(inst) => inst.spec.id,
+                Ok(spec) => spec.id,
                 Err(reason) => return refuse(account, reason),
             };
             match m.security_trading_status {

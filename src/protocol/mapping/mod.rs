@@ -8,5 +8,5 @@ pub mod outbound;
 pub mod quote;
 pub mod reports;
 
-pub use inbound::{translate, Query, Translated};
+pub use inbound::{translate, translate_order, Query, SpecLookup, Translated};
 pub use outbound::{command_replies, Reply, ReplyContext};
