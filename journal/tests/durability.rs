@@ -139,7 +139,7 @@ fn one_sync_covers_many_rolled_over_segments() {
     assert_eq!(w.durable_seq(), 3_000);
 }
 
-/// In sync mode io_uring runs on the appending thread (its ring is bound to it); a writer
+/// In sync mode io_uring syncs are submitted and reaped by the appending thread; a writer
 /// moved to another thread, with syncs in flight or not, keeps syncing and never reports a
 /// record durable that was not synced.
 #[test]

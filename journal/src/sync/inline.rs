@@ -8,8 +8,8 @@
 //! does not wait for it to finish before its own starts.
 //!
 //! Measured with `journal-bench` (its durable-ack phase keeps two 64-record batches in
-//! flight; fdatasync alone p50 about 220 µs): ack p50 820–850 µs through the background
-//! syncer thread with one io_uring sync at a time, 480–520 µs here.
+//! flight; fdatasync alone p50 210–300 µs), A/B in one session: ack p50 590–635 µs through
+//! the background syncer thread with one io_uring sync at a time, 470–560 µs here.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -23,7 +23,8 @@ use io_uring::{opcode, types, IoUring};
 use super::select::{errno_name, is_unsupported, likely_cause};
 use crate::error::JournalError;
 
-/// Submission queue size; retired segments beyond it in one sync are synced inline.
+/// Submission queue size. One group takes at most `RING_ENTRIES / MAX_FLIGHTS` entries;
+/// more retired segments than that in one sync (only with tiny segments) are synced inline.
 const RING_ENTRIES: u32 = 16;
 
 /// Group commits in flight at once. A batch appended while one sync runs gets a sync of its
@@ -44,8 +45,7 @@ struct InFlight {
 }
 
 struct Ring {
-    /// Created by the first sync, so it belongs to the thread that appends (the writer may
-    /// be opened on one thread and moved to another).
+    /// `None` once the ring has failed: every later sync is an `fdatasync` call.
     ring: Option<IoUring>,
     current: Arc<File>,
     /// Segments rolled over since the last sync was submitted.
@@ -57,8 +57,6 @@ struct Ring {
     submitted: u64,
     /// Highest sequence number a caller asked to make durable.
     wanted: u64,
-    /// The kernel refused the operation at run time; syncs are now `fdatasync` calls.
-    blocking: bool,
 }
 
 /// The writer thread's own group-commit driver.
@@ -70,18 +68,19 @@ pub(crate) struct InlineUring {
 }
 
 impl InlineUring {
-    /// Proves io_uring can sync `current` by syncing it once on a throw-away ring (recovery
-    /// wants that sync anyway). `Ok(None)` when the kernel refuses: the reason is logged and
-    /// the caller falls back to the syncer thread with `fdatasync`.
+    /// Sets up the ring and proves it can sync `current` by syncing it once (recovery wants
+    /// that sync anyway). `Ok(None)` when the kernel refuses: the reason is logged and the
+    /// caller falls back to the syncer thread with `fdatasync`.
     pub(crate) fn start(current: Arc<File>, last_seq: u64) -> Result<Option<Self>, JournalError> {
         let probe = IoUring::new(RING_ENTRIES).and_then(|mut ring| {
             push_fsync(&mut ring, &current, 0)?;
-            wait_one(&mut ring)
+            wait_one(&mut ring)?;
+            Ok(ring)
         });
-        match probe {
-            Ok(()) => {}
+        let ring = match probe {
+            Ok(ring) => ring,
             Err(e) if is_unsupported(&e) => {
-                log_refusal("io_uring refused", &e);
+                log_fallback("io_uring refused", &e, "on a syncer thread");
                 return Ok(None);
             }
             Err(e) => {
@@ -90,20 +89,19 @@ impl InlineUring {
                     message: e.to_string(),
                 })
             }
-        }
+        };
         Ok(Some(Self {
             appended_seq: Cell::new(last_seq),
             durable_seq: Cell::new(last_seq),
             error: RefCell::new(None),
             ring: RefCell::new(Ring {
-                ring: None,
+                ring: Some(ring),
                 current,
                 retired: Vec::new(),
                 in_flight: VecDeque::with_capacity(MAX_FLIGHTS),
                 next_id: 0,
                 submitted: last_seq,
                 wanted: last_seq,
-                blocking: false,
             }),
         }))
     }
@@ -130,8 +128,8 @@ impl InlineUring {
         r.retired.push(old);
     }
 
-    /// Queues a sync covering everything appended so far, unless one is already queued;
-    /// the next one starts when the current completes.
+    /// Submits a sync covering everything appended so far, unless [`MAX_FLIGHTS`] are in
+    /// flight already (then the next one starts when the oldest completes). Does not wait.
     pub(crate) fn request(&self) -> Result<u64, JournalError> {
         self.check()?;
         let target = self.appended_seq.get();
@@ -165,8 +163,8 @@ impl InlineUring {
         Ok(self.durable_seq.get())
     }
 
-    /// Reaps finished syncs and returns the durable sequence number. Costs no system call
-    /// unless the kernel has flagged a completion waiting to be delivered.
+    /// Reaps finished syncs and returns the durable sequence number. Reading completions
+    /// costs no system call (they are in the ring's shared memory).
     #[inline]
     pub(crate) fn durable_seq(&self) -> u64 {
         if self.durable_seq.get() < self.appended_seq.get() {
@@ -198,14 +196,6 @@ impl InlineUring {
         if r.in_flight.is_empty() {
             return;
         }
-        if ring.submission().taskrun() {
-            // Completions are parked in the kernel until this thread asks for them.
-            if let Err(e) = ring.submit() {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return self.finish_blocking(r, &e);
-                }
-            }
-        }
         let mut error = None;
         let mut refused = None;
         for cqe in ring.completion() {
@@ -226,7 +216,6 @@ impl InlineUring {
             return self.fail(format!("io_uring fsync: {e}"));
         }
         if let Some(e) = refused {
-            log_refusal("io_uring fsync refused", &e);
             return self.finish_blocking(r, &e);
         }
         while r.in_flight.front().is_some_and(|f| f.outstanding == 0) {
@@ -237,14 +226,12 @@ impl InlineUring {
         }
     }
 
-    /// The ring cannot finish the syncs in flight (the kernel refused the operation, or the
-    /// writer moved to another thread): sync their files with `fdatasync`, which covers the
-    /// same records, and drop the ring. A refusal also makes every later sync blocking.
+    /// The ring failed (the kernel refused the operation, or an unexpected error from
+    /// `io_uring_enter`): sync the groups in flight with `fdatasync`, which covers the same
+    /// records, and use `fdatasync` for every later sync too.
     #[cold]
     fn finish_blocking(&self, r: &mut Ring, cause: &io::Error) {
-        if is_unsupported(cause) {
-            r.blocking = true;
-        }
+        log_fallback("io_uring failed", cause, "from now on");
         // Dropping the ring waits for the kernel to finish with the operations in flight.
         r.ring = None;
         while let Some(flight) = r.in_flight.pop_front() {
@@ -262,16 +249,7 @@ impl InlineUring {
         r.submitted = target;
         let mut files: Vec<Arc<File>> = std::mem::take(&mut r.retired);
         files.push(Arc::clone(&r.current));
-        if r.ring.is_none() && !r.blocking {
-            match writer_ring() {
-                Ok(ring) => r.ring = Some(ring),
-                Err(e) => {
-                    log_refusal("io_uring refused", &e);
-                    r.blocking = true;
-                }
-            }
-        }
-        let Some(ring) = r.ring.as_mut().filter(|_| !r.blocking) else {
+        let Some(ring) = r.ring.as_mut() else {
             if let Err(e) = files.iter().try_for_each(|f| f.sync_data()) {
                 return self.fail(format!("fdatasync: {e}"));
             }
@@ -299,7 +277,6 @@ impl InlineUring {
             files,
         });
         if let Err(e) = ring.submit() {
-            // EEXIST: this thread is not the ring's (the writer moved threads).
             self.finish_blocking(r, &e);
         }
     }
@@ -314,21 +291,6 @@ impl Drop for InlineUring {
     fn drop(&mut self) {
         let _ = self.sync_now();
     }
-}
-
-/// The ring the writer submits its syncs to, bound to the calling thread.
-///
-/// With `DEFER_TASKRUN` the kernel queues each completion until this thread asks for it,
-/// and flags it in the submission ring; without it, every completion interrupts the writer
-/// (a signal-like kick of a thread that may be spinning on another core). Older kernels
-/// (before 6.1) refuse the flags and get a plain ring.
-fn writer_ring() -> io::Result<IoUring> {
-    IoUring::builder()
-        .setup_single_issuer()
-        .setup_defer_taskrun()
-        .setup_taskrun_flag()
-        .build(RING_ENTRIES)
-        .or_else(|_| IoUring::new(RING_ENTRIES))
 }
 
 /// Queues one data sync of the whole of `file`.
@@ -360,9 +322,9 @@ fn wait_one(ring: &mut IoUring) -> io::Result<()> {
     Ok(())
 }
 
-fn log_refusal(what: &str, e: &io::Error) {
+fn log_fallback(what: &str, e: &io::Error, how: &str) {
     eprintln!(
-        "journal: {what} ({}): {}; falling back to fdatasync on a syncer thread",
+        "journal: {what} ({}): {}; falling back to fdatasync {how}",
         errno_name(e),
         likely_cause(e)
     );
