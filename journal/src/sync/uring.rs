@@ -38,26 +38,40 @@ impl SyncBackend for UringSync {
     }
 
     fn sync_data(&mut self, file: &File, len_bytes: Option<u64>) -> io::Result<()> {
-        // A zero length means the whole file to the kernel; so does a range too long for u32.
-        let len = len_bytes.and_then(|l| u32::try_from(l).ok()).unwrap_or(0);
-        let entry = opcode::Fsync::new(types::Fd(file.as_raw_fd()))
-            .flags(types::FsyncFlags::DATASYNC)
-            .len(len)
-            .build()
-            .user_data(1);
-        // SAFETY: the entry references only the fd, which `file` keeps open until we have
-        // waited for the completion below; no buffers are involved.
-        unsafe { self.ring.submission().push(&entry) }
-            .map_err(|_| io::Error::other("io_uring submission queue full"))?;
-        self.ring.submit_and_wait(1)?;
-        let cqe = self
-            .ring
-            .completion()
-            .next()
-            .ok_or_else(|| io::Error::other("io_uring returned no completion after waiting"))?;
-        if cqe.result() < 0 {
-            return Err(io::Error::from_raw_os_error(-cqe.result()));
-        }
-        Ok(())
+        push_fsync(&mut self.ring, file, len_bytes, 1)?;
+        wait_one(&mut self.ring)
     }
+}
+
+/// Queues one data sync of `file`: its first `len_bytes`, or all of it, tagged `tag`.
+pub(crate) fn push_fsync(
+    ring: &mut IoUring,
+    file: &File,
+    len_bytes: Option<u64>,
+    tag: u64,
+) -> io::Result<()> {
+    // A zero length means the whole file to the kernel; so does a range too long for u32.
+    let len = len_bytes.and_then(|l| u32::try_from(l).ok()).unwrap_or(0);
+    let entry = opcode::Fsync::new(types::Fd(file.as_raw_fd()))
+        .flags(types::FsyncFlags::DATASYNC)
+        .len(len)
+        .build()
+        .user_data(tag);
+    // SAFETY: the entry references only the fd; every caller keeps `file` open until the
+    // completion is reaped. No buffers are involved.
+    unsafe { ring.submission().push(&entry) }
+        .map_err(|_| io::Error::other("io_uring submission queue full"))
+}
+
+/// Submits what is queued and waits for one completion, returning its result.
+pub(crate) fn wait_one(ring: &mut IoUring) -> io::Result<()> {
+    ring.submit_and_wait(1)?;
+    let cqe = ring
+        .completion()
+        .next()
+        .ok_or_else(|| io::Error::other("io_uring returned no completion after waiting"))?;
+    if cqe.result() < 0 {
+        return Err(io::Error::from_raw_os_error(-cqe.result()));
+    }
+    Ok(())
 }
