@@ -52,6 +52,8 @@ const SUMMARY_KEYS: &[&str] = &[
     "journal_append_records_per_sec",
     "journal_sync_durable_per_sec",
     "fdatasync_p50_us",
+    "durable_ack_p50_us",
+    "durable_ack_vs_fdatasync_p50",
     "replay_msgs_per_sec",
     "md_publish_ns_per_event",
     "perp_mark_update_floor_p50_ns",
@@ -171,6 +173,11 @@ fn parts(args: &Args) -> Vec<Part> {
                     "journal_sync_durable_per_sec",
                 ),
                 ("fdatasync_p50_us", "fdatasync_p50_us"),
+                ("durable_ack_p50_us", "durable_ack_p50_us"),
+                (
+                    "durable_ack_vs_fdatasync_p50",
+                    "durable_ack_vs_fdatasync_p50",
+                ),
             ],
         },
     ]
