@@ -91,6 +91,7 @@ impl JournalWriter {
             options.durability,
             options.force_fallback,
             Arc::clone(&file),
+            &path,
             last_seq,
         )?;
         let prefaulter = Prefaulter::start(

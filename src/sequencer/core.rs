@@ -60,8 +60,9 @@ pub enum Outcome {
 
 /// The part of applying a record that reads no engine state: decoding an order message (new,
 /// cancel, amend, mass cancel) and translating it read only the instruments' specs, fixed at
-/// start-up. `replay` prepares records on a second core ahead of the engine; the live path
-/// and recovery prepare and apply back to back (`Core::apply`).
+/// start-up. `replay` prepares records on a second core ahead of the engine. The live path and
+/// recovery call `Core::apply`, which decodes once and translates order messages with the
+/// same `translate_order`, then applies them with the same `apply_translated`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prepared {
     /// An order message, translated.
@@ -120,34 +121,6 @@ impl Core {
         payload: &[u8],
         sink: &mut impl EventSink,
     ) -> Result<Outcome, CoreError> {
-        let prepared = Prepared::of(header, payload, &self.engine);
-        self.apply_prepared(header, payload, prepared, sink)
-    }
-
-    /// Applies one record prepared by [`Prepared::of`] with this engine's instrument specs;
-    /// `payload` may be empty unless `prepared.needs_payload()`.
-    ///
-    /// # Errors
-    /// As [`Core::apply`].
-    pub fn apply_prepared(
-        &mut self,
-        header: &RecordHeader,
-        payload: &[u8],
-        prepared: Prepared,
-        sink: &mut impl EventSink,
-    ) -> Result<Outcome, CoreError> {
-        match prepared {
-            Prepared::Order(translated) => Ok(self.apply_translated(header, translated, sink)),
-            Prepared::Payload => self.apply_payload(header, payload, sink),
-        }
-    }
-
-    fn apply_payload(
-        &mut self,
-        header: &RecordHeader,
-        payload: &[u8],
-        sink: &mut impl EventSink,
-    ) -> Result<Outcome, CoreError> {
         let seq = header.seq;
         let kind = RecordKind::from_u16(header.kind).ok_or(CoreError::UnknownKind {
             seq,
@@ -195,6 +168,25 @@ impl Core {
                 Ok(Outcome::Applied { admin: None })
             }
             RecordKind::Message => self.apply_message(header, payload, sink),
+        }
+    }
+
+    /// Applies one record prepared by [`Prepared::of`] with this engine's instrument specs;
+    /// `payload` may be empty unless `prepared.needs_payload()`. Same outcome as
+    /// [`Core::apply`] on the record.
+    ///
+    /// # Errors
+    /// As [`Core::apply`].
+    pub fn apply_prepared(
+        &mut self,
+        header: &RecordHeader,
+        payload: &[u8],
+        prepared: Prepared,
+        sink: &mut impl EventSink,
+    ) -> Result<Outcome, CoreError> {
+        match prepared {
+            Prepared::Order(translated) => Ok(self.apply_translated(header, translated, sink)),
+            Prepared::Payload => self.apply(header, payload, sink),
         }
     }
 

@@ -100,6 +100,8 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> Result<ReplayReport, 
     let specs = config.instrument_specs()?;
     let limits = config.engine_limits();
     let print = fingerprint(&specs, &limits);
+    // The reading thread translates order messages with its own copy of the specs.
+    let reader_specs = specs.clone();
     let snapshot = if options.from_zero {
         None
     } else {
@@ -118,7 +120,6 @@ pub fn replay(config: &Config, options: &ReplayOptions) -> Result<ReplayReport, 
         }
     };
     let mut core = Core::new(engine, print);
-    let reader_specs = config.instrument_specs()?;
     let mut reader = JournalReader::open(&options.journal_dir)?;
     reader.seek(from_snapshot_seq.map_or(1, |s| s + 1))?;
     let mut report = ReplayReport {
@@ -175,7 +176,6 @@ struct Item {
     payload: Range<usize>,
 }
 
-#[derive(Default)]
 struct Batch {
     items: Vec<Item>,
     bytes: Vec<u8>,

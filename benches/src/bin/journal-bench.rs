@@ -59,6 +59,13 @@ struct Args {
     only: Option<String>,
 }
 
+impl Args {
+    /// Records in flight in the durable-ack phase.
+    fn ack_inflight(&self) -> u64 {
+        self.ack_inflight.unwrap_or(2 * self.sync_batch)
+    }
+}
+
 fn main() {
     let args = Args::parse();
     if let Err(e) = run(&args) {
@@ -129,8 +136,7 @@ fn measure_all(args: &Args, base: &Path, records: u64) -> Result<Outcome, String
     let secs = args.sync_secs.unwrap_or(if args.quick { 1.0 } else { 4.0 });
     let run_for = Duration::from_secs_f64(secs);
     let sync = sync_rate(args, &base.join("sync"), seg, args.sync_inflight, run_for)?;
-    let ack_inflight = args.ack_inflight.unwrap_or(2 * args.sync_batch);
-    let ack = sync_rate(args, &base.join("ack"), seg, ack_inflight, run_for)?;
+    let ack = sync_rate(args, &base.join("ack"), seg, args.ack_inflight(), run_for)?;
     Ok(Outcome {
         ack,
         append_off,
@@ -319,7 +325,7 @@ fn print_outcome(args: &Args, records: u64, o: &Outcome) {
             "durable_ack_p50_us": o.ack.ack_p50_us,
             "durable_ack_p99_us": o.ack.ack_p99_us,
             "durable_ack_vs_fdatasync_p50": (o.ack.ack_p50_us / o.fsync_p50_us * 100.0).round() / 100.0,
-            "ack_inflight": args.ack_inflight.unwrap_or(2 * args.sync_batch),
+            "ack_inflight": args.ack_inflight(),
             "durable_ack_saturated_p50_us": o.sync.ack_p50_us,
             "sync_backend": o.sync.backend,
             "payload_bytes": PAYLOAD_BYTES,
@@ -351,7 +357,7 @@ fn print_outcome(args: &Args, records: u64, o: &Outcome) {
         "  durable ack p50 / p99     {:>8.1} / {:.1} µs  ({} in flight)",
         o.ack.ack_p50_us,
         o.ack.ack_p99_us,
-        args.ack_inflight.unwrap_or(2 * args.sync_batch)
+        args.ack_inflight()
     );
     println!(
         "  ... at saturation p50     {:>8.1} µs  ({} in flight)",

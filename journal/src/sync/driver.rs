@@ -1,6 +1,7 @@
 //! Which of the two group-commit mechanisms a writer uses, behind one interface.
 
 use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::backend::SyncBackendKind;
@@ -17,12 +18,14 @@ pub(crate) enum SyncDriver {
 }
 
 impl SyncDriver {
-    /// Starts the driver for `current`, whose records up to `last_seq` recovery has found.
-    /// Makes them durable first (they may still sit in the page cache after a crash).
+    /// Starts the driver for `current` (at `path`), whose records up to `last_seq` recovery
+    /// has found. Makes them durable first (they may still sit in the page cache after a
+    /// crash).
     pub(crate) fn start(
         durability: Durability,
         force_fallback: bool,
         current: Arc<File>,
+        path: &Path,
         last_seq: u64,
     ) -> Result<Self, JournalError> {
         if durability == Durability::Sync && !force_fallback {
@@ -31,11 +34,11 @@ impl SyncDriver {
             }
         }
         if durability != Durability::None {
-            current.sync_data().map_err(|e| JournalError::SyncFailed {
-                backend: SyncBackendKind::Fdatasync.name(),
-                message: e.to_string(),
-            })?;
+            current
+                .sync_data()
+                .map_err(|e| JournalError::io("fdatasync", path, e))?;
         }
+        // `Sync` gets here only when io_uring was refused or the fallback forced.
         let force_fallback = force_fallback || durability == Durability::Sync;
         Ok(Self::Thread(Syncer::start(
             durability,
@@ -92,7 +95,7 @@ impl SyncDriver {
 
     pub(crate) fn backend(&self) -> SyncBackendKind {
         match self {
-            Self::Inline(_) => SyncBackendKind::IoUring,
+            Self::Inline(s) => s.backend(),
             Self::Thread(s) => s.backend(),
         }
     }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use io_uring::IoUring;
 
+use super::backend::SyncBackendKind;
 use super::select::{errno_name, is_unsupported, likely_cause};
 use super::uring::{push_fsync, wait_one};
 use crate::error::JournalError;
@@ -116,7 +117,7 @@ impl InlineUring {
         match &*self.error.borrow() {
             None => Ok(()),
             Some(message) => Err(JournalError::SyncFailed {
-                backend: "io_uring",
+                backend: self.backend().name(),
                 message: message.clone(),
             }),
         }
@@ -182,6 +183,14 @@ impl InlineUring {
         self.reap(r);
         if r.wanted > r.submitted && r.in_flight.len() < MAX_FLIGHTS && !self.failed() {
             self.submit(r);
+        }
+    }
+
+    /// io_uring, or `fdatasync` once the ring has failed.
+    pub(crate) fn backend(&self) -> SyncBackendKind {
+        match self.ring.borrow().ring {
+            Some(_) => SyncBackendKind::IoUring,
+            None => SyncBackendKind::Fdatasync,
         }
     }
 
