@@ -9,10 +9,15 @@ use clap::{Parser, ValueEnum};
 use exchange::config::Config;
 use exchange::gateway::{Gateway, GatewayConfig};
 use exchange::marketdata::{Publisher, RecoveryLimits, RecoveryServer};
+use exchange::memory::HugePageAlloc;
 use exchange::sequencer::{
     recover, session_configs, Idle, RecoveryOptions, Runtime, RuntimeOptions, SequencerOptions,
 };
 use journal::{Durability, JournalOptions};
+
+/// Engine tables in huge-page mappings (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: HugePageAlloc = HugePageAlloc;
 
 /// A regulated BTC/ETH exchange core: order entry over FIXP/SBE, a journaled deterministic
 /// engine, recovery from snapshots and the journal.

@@ -6,46 +6,48 @@
 //!     [--pin-core N | --no-pin]
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
+use exchange::memory::HugePageAlloc;
 
 use exchange_benches::exchange_core_mix::{self, MixConfig};
 use exchange_benches::report::{load_average_1m, Report};
 use exchange_benches::shared_stream::StreamConfig;
 use exchange_benches::{affinity, compare, open_loop, throughput};
 
-/// The system allocator, counting allocations so the report can show allocations per command.
+/// The server's allocator (`HugePageAlloc`, huge pages for the engine's tables), counting
+/// allocations so the report can show allocations per command.
 struct CountingAllocator;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// `GlobalAlloc` contract holds exactly as it does for `System`; the counter is a relaxed
+// SAFETY: every method forwards to `HugePageAlloc` with the caller's arguments unchanged, so
+// the `GlobalAlloc` contract holds exactly as it does for `HugePageAlloc`; the counter is a relaxed
 // atomic increment that neither allocates nor touches the memory handed out.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: forwarded with the caller's layout, as the contract requires.
-        unsafe { System.alloc(layout) }
+        unsafe { HugePageAlloc.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { HugePageAlloc.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `HugePageAlloc`.
+        unsafe { HugePageAlloc.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `System`.
-        unsafe { System.dealloc(ptr, layout) }
+        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `HugePageAlloc`.
+        unsafe { HugePageAlloc.dealloc(ptr, layout) }
     }
 }
 

@@ -16,6 +16,10 @@ use exchange_benches::report::load_average_1m;
 use exchange_benches::storm::{self, StormConfig};
 use exchange_benches::storm_report::StormReport;
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 /// Liquidation storm: a 20% mark drop over N leveraged accounts, and proportionality.
 #[derive(Parser, Debug)]
 #[command(name = "liquidation-storm", version, about)]

@@ -18,6 +18,10 @@ use exchange::engine::{
 };
 use exchange::marketdata::{socket, Publisher};
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 /// Measures market-data publishing cost per event.
 #[derive(Parser, Debug)]
 #[command(name = "md-bench", version)]

@@ -14,6 +14,10 @@ use exchange_benches::perp::{self, PerpConfig};
 use exchange_benches::perp_report::PerpReport;
 use exchange_benches::report::load_average_1m;
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 /// Perpetual benchmarks: index/mark update cost against open positions, funding per holder.
 #[derive(Parser, Debug)]
 #[command(name = "perp-bench", version, about)]

@@ -7,6 +7,10 @@ use clap::Parser;
 use exchange_benches::affinity;
 use exchange_benches::quotes::{generate, measure, median, LEVELS};
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 /// The target: quote-entry updates per second.
 const TARGET_PER_SEC: f64 = 5_000_000.0;
 

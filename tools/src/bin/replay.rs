@@ -6,7 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use exchange::config::Config;
+use exchange::memory::HugePageAlloc;
 use exchange_tools::replay::{replay, ReplayOptions, ReplayReport};
+
+/// Engine tables in huge-page mappings (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: HugePageAlloc = HugePageAlloc;
 
 /// Rebuild the exchange state from its journal and verify every digest record.
 ///
