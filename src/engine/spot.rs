@@ -70,6 +70,7 @@ impl Engine {
     }
 
     /// Every check of a new order, in a fixed order; returns the limit (or protection) price.
+    #[inline(always)]
     pub(crate) fn check_new_order(&self, cmd: &NewOrder) -> Result<PriceTicks, RejectReason> {
         let account = self
             .account(cmd.account)
@@ -144,6 +145,7 @@ impl Engine {
     }
 
     /// The limit price, or for a market order its protection price; both must lie in the band.
+    #[inline(always)]
     fn limit_price(
         &self,
         inst: &InstrumentState,
@@ -170,6 +172,7 @@ impl Engine {
     }
 
     /// Checks that only matter for orders that may rest: post-only, expiry, capacity.
+    #[inline(always)]
     fn check_resting_rules(
         &self,
         inst: &InstrumentState,
@@ -231,6 +234,7 @@ impl Engine {
 
     /// Takes a pool slot, assigns the order id, holds funds and indexes the ClOrdID.
     /// Capacity, ids and funds were checked; nothing here can fail.
+    #[inline(always)]
     pub(crate) fn enter_order(&mut self, cmd: &NewOrder, limit: PriceTicks) -> u32 {
         let inst = &self.instruments[cmd.instrument.0 as usize];
         let (asset, hold) = (
