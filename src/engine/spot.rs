@@ -17,7 +17,7 @@ use super::quote::is_quote_cl_ord_id;
 use super::reject::RejectReason;
 use super::risk::Outflow;
 use super::state::{Engine, InstrumentState};
-use super::types::{PriceTicks, QtyLots, Units, PPM};
+use super::types::{PriceTicks, QtyLots, Units};
 
 /// How an order's quantity should be treated after matching.
 pub(crate) enum Remainder {
@@ -342,8 +342,9 @@ pub(crate) fn entry_hold(
 
 /// Default protection price of a market order: reference ± protection, in the price domain.
 fn protection_price(inst: &InstrumentState, side: Side) -> PriceTicks {
-    let reference = inst.reference.0 as i128;
-    let offset = (reference * inst.spec.market_protection_ppm.0 as i128 / PPM as i128) as i64;
+    let offset = inst
+        .reference
+        .times_rate_trunc(inst.spec.market_protection_ppm);
     match side {
         Side::Buy => PriceTicks(inst.reference.0 + offset).min(inst.band_high),
         Side::Sell => PriceTicks(inst.reference.0 - offset).max(inst.band_low),

@@ -19,7 +19,7 @@ use super::order::Side;
 use super::order_ids::OrderIds;
 use super::perp::PerpMarket;
 use super::risk::RiskRules;
-use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units, PPM};
+use super::types::{AccountId, InstrumentId, PriceTicks, QtyLots, RatePpm, TimeNs, Units};
 
 /// Capacities fixed at start-up. Every table is allocated once; a full table is a reject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,8 +170,7 @@ impl InstrumentState {
     #[inline]
     pub fn set_reference(&mut self, price: PriceTicks) {
         self.reference = price;
-        let width = price.0 as i128 * self.spec.price_band_ppm.0 as i128 / PPM as i128;
-        let width = width as i64;
+        let width = price.times_rate_trunc(self.spec.price_band_ppm);
         self.band_low = PriceTicks((price.0 - width).max(self.spec.min_price_ticks.0));
         self.band_high = PriceTicks((price.0 + width).min(self.spec.max_price_ticks.0));
     }

@@ -95,6 +95,25 @@ integer_newtype!(
 additive!(QtyLots);
 additive!(Units);
 
+impl PriceTicks {
+    /// `self × rate / 1e6` in ticks, truncated toward zero: the half-width of a price band or a
+    /// market order's protection offset. The same i64 fast path as `Units::times_rate_ceil`
+    /// (a trade that moves the reference price computes a band).
+    #[inline]
+    pub fn times_rate_trunc(self, rate: RatePpm) -> i64 {
+        match self.0.checked_mul(rate.0) {
+            Some(product) => product / PPM,
+            None => self.times_rate_trunc_wide(rate),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn times_rate_trunc_wide(self, rate: RatePpm) -> i64 {
+        (self.0 as i128 * rate.0 as i128 / PPM as i128) as i64
+    }
+}
+
 impl QtyLots {
     pub const ZERO: QtyLots = QtyLots(0);
 
@@ -247,6 +266,12 @@ mod tests {
                 assert_eq!(
                     Units(value).times_rate_floor(rate).0 as i128,
                     floor,
+                    "{value} {rate}"
+                );
+                // A band's half-width truncates toward zero, as the i128 expression it replaced.
+                assert_eq!(
+                    PriceTicks(value).times_rate_trunc(rate),
+                    (product / PPM as i128) as i64,
                     "{value} {rate}"
                 );
             }
