@@ -5,8 +5,8 @@
 //! order-id maps) are allocated once at start-up and then read at random by every command.
 //! With 4 KiB pages, a table of a few hundred KiB already spans more pages than the data TLB
 //! holds, and on a virtual machine each TLB miss walks two page tables. Measured with
-//! `engine-bench`'s mix on the 2-core development VM (1K accounts, an 8K-order pool), huge pages
-//! for every large allocation gave 7–9% more commands per second.
+//! `engine-bench`'s mix on the 2-core development VM (1K accounts, an 8K-order pool): this
+//! allocator gave 3.5–6% more commands per second (A/B, three pairs of runs).
 //!
 //! `engine::memory::huge_page_vec` asks for huge pages only inside tables of 4 MiB and more,
 //! because a `Vec`'s buffer cannot be aligned beyond its element type; this allocator aligns the

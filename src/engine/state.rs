@@ -503,8 +503,8 @@ impl Engine {
     }
 
     /// Everything the venue holds of `asset`: every account's free and held balance plus fees
-    /// (and interest income), and for USD minus the entry cost of all perpetual positions. Trading and funding never
-    /// change it; only deposits and withdrawals do.
+    /// (and interest income), and for USD minus the entry cost of all perpetual positions.
+    /// Trading and funding never change it; only deposits and withdrawals do.
     ///
     /// Why the cost: a perpetual trade of `dq` lots at `p` moves `p × dq` between the two
     /// sides' `USD − cost` (see `perp::position`), and the positions sum to zero, so
