@@ -17,6 +17,10 @@ use exchange_benches::wire::{
     market_data_socket, order_frame_bytes, scratch_dir, tcp_ping_pong, Server, Session,
 };
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 const SESSIONS: [(&str, &str); 3] = [
     ("MM1", "mm1-demo-key"),
     ("MM2", "mm2-demo-key"),

@@ -14,6 +14,10 @@ use exchange_benches::wire::{
     order_to_ack, scratch_dir, tcp_open_loop, tcp_ping_pong, Latency, Server, Session,
 };
 
+/// The server's allocator: the engine's tables in huge pages (see `exchange::memory`).
+#[global_allocator]
+static GLOBAL: exchange::memory::HugePageAlloc = exchange::memory::HugePageAlloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "wire-bench",
