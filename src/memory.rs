@@ -1,8 +1,8 @@
 //! The process allocator: large allocations in their own 2 MiB-aligned mappings, which the
 //! kernel is asked to back with transparent huge pages.
 //!
-//! Why: the engine's tables (accounts, the order pool, the books' price index, the ClOrdID and
-//! order-id maps) are allocated once at start-up and then read at random by every command.
+//! Why: the engine's tables (accounts, the order pool, the books' levels, the ClOrdID map) are
+//! allocated once at start-up and then read at random by every command.
 //! With 4 KiB pages, a table of a few hundred KiB already spans more pages than the data TLB
 //! holds, and on a virtual machine each TLB miss walks two page tables. Measured with
 //! `engine-bench`'s mix on the 2-core development VM (1K accounts, an 8K-order pool): this
