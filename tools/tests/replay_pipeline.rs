@@ -12,10 +12,13 @@ use exchange_tools::replay::{replay, ReplayOptions};
 use exchange_tools::scenario::{generate, ScenarioOptions};
 use journal::JournalReader;
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh directory holding a scenario journal written with the default configuration.
+fn scenario_journal(name: &str, seed: u64, ticks: u64) -> (PathBuf, Config) {
     let dir = std::env::temp_dir().join(format!("replay-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    let config = Config::default_config();
+    generate(&dir, &config, &ScenarioOptions { seed, ticks }).expect("scenario journal");
+    (dir, config)
 }
 
 /// Applies every record in this thread; returns (records, digests verified, final digest).
@@ -41,15 +44,9 @@ fn apply_in_one_thread(config: &Config, dir: &PathBuf) -> (u64, u64, u64) {
 
 #[test]
 fn two_thread_replay_ends_where_one_thread_ends() {
-    let dir = temp_dir("pipeline");
-    let config = Config::default_config();
     // About 27K records: many more than the batches in flight between the two threads, so
     // the reading thread fills them all and waits, over and over.
-    let options = ScenarioOptions {
-        seed: 11,
-        ticks: 3_000,
-    };
-    generate(&dir, &config, &options).expect("scenario journal");
+    let (dir, config) = scenario_journal("pipeline", 11, 3_000);
     let (records, digests, digest) = apply_in_one_thread(&config, &dir);
     assert!(records > 20_000, "only {records} records");
     let report = replay(
@@ -73,13 +70,7 @@ fn two_thread_replay_ends_where_one_thread_ends() {
 /// with the engine's own (on the live path): same commands, same refusals.
 #[test]
 fn preparing_with_configured_specs_equals_preparing_with_the_engine() {
-    let dir = temp_dir("prepare");
-    let config = Config::default_config();
-    let options = ScenarioOptions {
-        seed: 5,
-        ticks: 600,
-    };
-    generate(&dir, &config, &options).expect("scenario journal");
+    let (dir, config) = scenario_journal("prepare", 5, 600);
     let specs = config.instrument_specs().expect("specs");
     let engine = Engine::new(specs.clone(), config.engine_limits()).expect("engine");
     let mut reader = JournalReader::open(&dir).expect("reader");

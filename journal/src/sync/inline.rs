@@ -53,11 +53,21 @@ struct Ring {
     retired: Vec<Arc<File>>,
     /// In submission order.
     in_flight: VecDeque<InFlight>,
+    /// File lists of finished groups, reused by the next ones so a sync allocates nothing.
+    spare_files: Vec<Vec<Arc<File>>>,
     next_id: u64,
     /// Highest sequence number a submitted group covers.
     submitted: u64,
     /// Highest sequence number a caller asked to make durable.
     wanted: u64,
+}
+
+impl Ring {
+    /// Keeps a finished group's file list (emptied, its capacity kept) for the next group.
+    fn recycle(&mut self, mut files: Vec<Arc<File>>) {
+        files.clear();
+        self.spare_files.push(files);
+    }
 }
 
 /// The writer thread's own group-commit driver.
@@ -100,6 +110,7 @@ impl InlineUring {
                 current,
                 retired: Vec::new(),
                 in_flight: VecDeque::with_capacity(MAX_FLIGHTS),
+                spare_files: Vec::with_capacity(MAX_FLIGHTS),
                 next_id: 0,
                 submitted: last_seq,
                 wanted: last_seq,
@@ -231,6 +242,7 @@ impl InlineUring {
             if let Some(done) = r.in_flight.pop_front() {
                 self.durable_seq
                     .set(self.durable_seq.get().max(done.target));
+                r.recycle(done.files);
             }
         }
     }
@@ -256,14 +268,15 @@ impl InlineUring {
     fn submit(&self, r: &mut Ring) {
         let target = self.appended_seq.get();
         r.submitted = target;
-        let mut files: Vec<Arc<File>> = std::mem::take(&mut r.retired);
+        let mut files = r.spare_files.pop().unwrap_or_default();
+        files.append(&mut r.retired);
         files.push(Arc::clone(&r.current));
         let Some(ring) = r.ring.as_mut() else {
             if let Err(e) = files.iter().try_for_each(|f| f.sync_data()) {
                 return self.fail(format!("fdatasync: {e}"));
             }
             self.durable_seq.set(target);
-            return;
+            return r.recycle(files);
         };
         // Retired segments that do not fit in the ring (only with tiny segments) are synced
         // here and now; the last entries are the newest retired ones and the current one.
