@@ -85,7 +85,7 @@ pub mod flags {
     pub const CLIENT_MASK: u8 = POST_ONLY | REDUCE_ONLY | MMP;
 }
 
-/// A live order in the pool. Free slots have `id == OrderId(0)`.
+/// A live order in the pool. Free slots have `id == OrderId(0)`; their other fields are stale.
 ///
 /// Invariants: `0 < open <= total - filled`; a resting order is linked into exactly one level
 /// queue (`prev`/`next`) and its account's list (`acc_prev`/`acc_next`).

@@ -170,7 +170,7 @@ impl OrderBook {
     /// # Errors
     /// `BookFull` when the new price needs a level and none is free; the order is then out of
     /// the book, as after `remove`.
-    #[inline]
+    #[inline(always)]
     pub fn move_to(
         &mut self,
         pool: &mut OrderPool,

@@ -9,6 +9,7 @@
 use super::bitmap::PriceBitmap;
 use crate::engine::memory::huge_page_vec;
 use crate::engine::order::Order;
+use crate::engine::types::OrderId;
 
 /// Fixed-capacity storage of live orders.
 ///
@@ -53,11 +54,12 @@ impl OrderPool {
         true
     }
 
-    /// Returns a slot to the free slots.
+    /// Returns a slot to the free slots. Only the id is cleared: a free slot is known by its
+    /// id alone, and entry writes every field of the next order to take the slot.
     #[inline]
     pub fn free(&mut self, slot: u32) {
         debug_assert!(!self.free.contains(slot as usize), "freeing a free slot");
-        self.orders[slot as usize] = Order::EMPTY;
+        self.orders[slot as usize].id = OrderId(0);
         self.free.set(slot as usize);
         self.live -= 1;
     }
