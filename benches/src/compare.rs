@@ -1,9 +1,11 @@
 //! The peer comparison: every adapter runs the identical stream in the same process, runs
-//! interleaved (ours, lobster, orderbook-rs, ours, ...) so that machine noise falls on all.
+//! interleaved (ours, lobster, orderbook-rs, bare, ours, ...) so that machine noise falls on
+//! all. The bare book is the floor: what price-time matching alone costs on this machine, with
+//! none of an exchange's work, so that ours can be read against it as well as against the peers.
 
 use std::time::Instant;
 
-use crate::peers::{BookAdapter, LobsterAdapter, OrderbookRsAdapter, OursAdapter};
+use crate::peers::{BareBookAdapter, BookAdapter, LobsterAdapter, OrderbookRsAdapter, OursAdapter};
 use crate::shared_stream::{self, StreamConfig, StreamOp};
 
 /// One book's result.
@@ -25,6 +27,8 @@ pub struct Comparison {
     pub ours: PeerResult,
     pub lobster: PeerResult,
     pub orderbook_rs: PeerResult,
+    /// The bare array-indexed book: the floor, not a peer.
+    pub bare: PeerResult,
 }
 
 impl Comparison {
@@ -36,6 +40,17 @@ impl Comparison {
     /// How many times more time per operation orderbook-rs takes than ours.
     pub fn ratio_vs_orderbook_rs(&self) -> f64 {
         self.orderbook_rs.median_ns_per_op / self.ours.median_ns_per_op
+    }
+
+    /// How many times more time per operation lobster takes than the bare book.
+    pub fn ratio_bare_vs_lobster(&self) -> f64 {
+        self.lobster.median_ns_per_op / self.bare.median_ns_per_op
+    }
+
+    /// How many times more time per operation ours takes than the bare book: the price of our
+    /// checks, accounts and events over matching alone.
+    pub fn ours_vs_bare(&self) -> f64 {
+        self.ours.median_ns_per_op / self.bare.median_ns_per_op
     }
 }
 
@@ -55,13 +70,18 @@ pub fn compare(config: &StreamConfig, repeats: usize) -> Comparison {
         name: OrderbookRsAdapter::NAME,
         ..PeerResult::default()
     };
+    let mut bare = PeerResult {
+        name: BareBookAdapter::NAME,
+        ..PeerResult::default()
+    };
     for round in 0..=repeats {
         let warm_up = round == 0;
         time_one::<OursAdapter>(config, &stream, &mut ours, warm_up);
         time_one::<LobsterAdapter>(config, &stream, &mut lobster, warm_up);
         time_one::<OrderbookRsAdapter>(config, &stream, &mut orderbook_rs, warm_up);
+        time_one::<BareBookAdapter>(config, &stream, &mut bare, warm_up);
     }
-    for result in [&mut ours, &mut lobster, &mut orderbook_rs] {
+    for result in [&mut ours, &mut lobster, &mut orderbook_rs, &mut bare] {
         let mut sorted = result.runs_ns_per_op.clone();
         sorted.sort_by(f64::total_cmp);
         result.median_ns_per_op = sorted[sorted.len() / 2];
@@ -72,6 +92,7 @@ pub fn compare(config: &StreamConfig, repeats: usize) -> Comparison {
         ours,
         lobster,
         orderbook_rs,
+        bare,
     }
 }
 
@@ -119,9 +140,11 @@ mod tests {
         let ours = trades::<OursAdapter>(&config, &stream);
         let lobster = trades::<LobsterAdapter>(&config, &stream);
         let orderbook_rs = trades::<OrderbookRsAdapter>(&config, &stream);
+        let bare = trades::<BareBookAdapter>(&config, &stream);
         assert!(ours > 0);
         assert_eq!(ours, lobster);
         assert_eq!(ours, orderbook_rs);
+        assert_eq!(ours, bare);
     }
 
     #[test]
@@ -131,6 +154,7 @@ mod tests {
             &comparison.ours,
             &comparison.lobster,
             &comparison.orderbook_rs,
+            &comparison.bare,
         ] {
             assert_eq!(result.runs_ns_per_op.len(), 3);
             assert!(result.median_ns_per_op > 0.0);

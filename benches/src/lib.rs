@@ -1,9 +1,10 @@
 //! Benchmark workloads shared by the `engine-bench` and `bench-suite` binaries.
 //!
 //! - `exchange_core_mix`: exchange-core's single-book mix, measured by `throughput`
-//!   (closed loop) and `open_loop` (latency at a fixed rate).
-//! - `shared_stream` + `peers` + `compare`: one stream through our engine, `lobster` and
-//!   `orderbook-rs` in the same process.
+//!   (closed loop) and `open_loop` (latency at a fixed rate, and the same loop with no engine
+//!   work as the machine's floor).
+//! - `shared_stream` + `peers` + `compare`: one stream through our engine, `lobster`,
+//!   `orderbook-rs` and a bare array-indexed book (the floor) in the same process.
 //! - `report`: the table and the JSON line.
 //! - `perp` + `perp_report`: `perp-bench`, mark updates and funding against open positions.
 //! - `storm` + `storm_report`: `liquidation-storm`, one 20% mark drop over N leveraged longs.

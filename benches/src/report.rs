@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::affinity::Pinning;
 use crate::compare::Comparison;
 use crate::exchange_core_mix::{BookShape, MixCounts};
-use crate::open_loop::Latency;
+use crate::open_loop::{Latency, Percentiles};
 use crate::throughput::Throughput;
 
 /// Targets the product is judged by.
@@ -32,6 +32,8 @@ pub struct Report {
     pub mix_shape: BookShape,
     pub throughput: Throughput,
     pub latency: Latency,
+    /// The same open loop with no engine work, run right after `latency`: the machine's floor.
+    pub latency_floor: Latency,
     pub peers: Comparison,
     /// The machine's 1-minute load average when the run ended (context for noisy numbers).
     pub load_average_1m: Option<f64>,
@@ -40,9 +42,25 @@ pub struct Report {
 impl Report {
     /// One JSON object on one line.
     pub fn json_line(&self) -> String {
+        let mut line = json!({
+            "pin_core": self.pinning.requested_core,
+            "pinned": self.pinning.pinned,
+            "quick": self.quick,
+            "load_average_1m": self.load_average_1m,
+        });
+        // Built in parts: one `json!` with every key exceeds the macro's recursion limit.
+        let fields = line.as_object_mut().expect("built as an object");
+        for part in [self.mix_json(), self.latency_json(), self.peers_json()] {
+            if let Value::Object(part) = part {
+                fields.extend(part);
+            }
+        }
+        line.to_string()
+    }
+
+    /// The mix and its closed-loop throughput.
+    fn mix_json(&self) -> Value {
         let t = &self.throughput;
-        let l = &self.latency;
-        let p = &self.peers;
         let runs: Vec<f64> = t.runs_ops_per_sec.iter().map(|v| v.round()).collect();
         json!({
             "mix_commands": self.mix_commands,
@@ -60,6 +78,14 @@ impl Report {
             "mix_book_levels_mean": self.mix_shape.levels_mean,
             "mix_fills": self.mix_shape.fills,
             "mix_rejects": self.mix_shape.rejects,
+        })
+    }
+
+    /// The open loop on the mix and its floor.
+    fn latency_json(&self) -> Value {
+        let l = &self.latency;
+        let f = &self.latency_floor;
+        json!({
             "mix_rate_per_sec": l.rate_per_sec,
             "mix_p50_ns": l.response.p50_ns,
             "mix_p99_ns": l.response.p99_ns,
@@ -70,20 +96,30 @@ impl Report {
             "mix_service_p99_ns": l.service.p99_ns,
             "mix_service_p9999_ns": l.service.p9999_ns,
             "mix_service_max_ns": l.service.max_ns,
+            "floor_p50_ns": f.response.p50_ns,
+            "floor_p99_ns": f.response.p99_ns,
+            "floor_p9999_ns": f.response.p9999_ns,
+            "floor_max_ns": f.response.max_ns,
+            "floor_late_commands": f.late_commands,
+        })
+    }
+
+    /// The shared stream through every book, the bare floor included.
+    fn peers_json(&self) -> Value {
+        let p = &self.peers;
+        json!({
             "peer_ops": p.ops,
             "peer_repeats": p.repeats,
             "ours_ns_per_op": p.ours.median_ns_per_op,
             "lobster_ns_per_op": p.lobster.median_ns_per_op,
             "orderbook_rs_ns_per_op": p.orderbook_rs.median_ns_per_op,
+            "bare_ns_per_op": p.bare.median_ns_per_op,
             "ratio_vs_lobster": p.ratio_vs_lobster(),
             "ratio_vs_orderbook_rs": p.ratio_vs_orderbook_rs(),
+            "ratio_bare_vs_lobster": p.ratio_bare_vs_lobster(),
+            "ours_vs_bare": p.ours_vs_bare(),
             "peer_trades": p.ours.trades,
-            "pin_core": self.pinning.requested_core,
-            "pinned": self.pinning.pinned,
-            "quick": self.quick,
-            "load_average_1m": self.load_average_1m,
         })
-        .to_string()
     }
 
     /// A table for people.
@@ -95,8 +131,6 @@ impl Report {
     }
 
     fn write_mix(&self, out: &mut String) {
-        let t = &self.throughput;
-        let l = &self.latency;
         let c = &self.mix_counts;
         let s = &self.mix_shape;
         let pin = self.pinning.describe("");
@@ -114,11 +148,27 @@ impl Report {
             "  book: {:.0} orders (min {}, max {}) on {:.0} levels; {} fills, {} rejects",
             s.orders_mean, s.orders_min, s.orders_max, s.levels_mean, s.fills, s.rejects
         );
+        let _ = writeln!(out, "  {:<34} {:>24} {:>14}", "measure", "value", "target");
+        for (name, value, target) in self
+            .throughput_rows()
+            .into_iter()
+            .chain(self.latency_rows())
+        {
+            let _ = writeln!(out, "  {name:<34} {value:>24} {target:>14}");
+        }
+        let _ = writeln!(
+            out,
+            "  floor: the same open loop, run right after it with no engine work"
+        );
+    }
+
+    /// Rows of the closed-loop throughput runs: (measure, value, target).
+    fn throughput_rows(&self) -> Vec<(String, String, String)> {
+        let t = &self.throughput;
         let allocs = t
             .allocs_per_op
             .map_or("not measured".to_string(), |a| format!("{a:.6}"));
-        let _ = writeln!(out, "  {:<34} {:>16} {:>14}", "measure", "value", "target");
-        let rows = [
+        vec![
             (
                 "throughput median (ops/s)".to_string(),
                 format!("{:.0}", t.median_ops_per_sec),
@@ -142,10 +192,19 @@ impl Report {
                 allocs,
                 "0".to_string(),
             ),
-            (
-                format!("open loop @{}/s p50 (ns)", l.rate_per_sec),
+        ]
+    }
+
+    /// Rows of the open loop and of its floor: (measure, value, target).
+    fn latency_rows(&self) -> Vec<(String, String, String)> {
+        let l = &self.latency;
+        let f = &self.latency_floor;
+        let triple = |p: &Percentiles| format!("{}/{}/{}", p.p50_ns, p.p99_ns, p.p9999_ns);
+        let row = |name: &str, value: String| (name.to_string(), value, String::new());
+        vec![
+            row(
+                &format!("open loop @{}/s p50 (ns)", l.rate_per_sec),
                 l.response.p50_ns.to_string(),
-                String::new(),
             ),
             (
                 "open loop p99 (ns)".to_string(),
@@ -157,33 +216,16 @@ impl Report {
                 l.response.p9999_ns.to_string(),
                 verdict(l.response.p9999_ns <= targets::P9999_NS_MAX, "<= 10000"),
             ),
-            (
-                "open loop max (ns)".to_string(),
-                l.response.max_ns.to_string(),
-                String::new(),
+            row("open loop max (ns)", l.response.max_ns.to_string()),
+            row("late commands", l.late_commands.to_string()),
+            row("service time p50/p99/p99.99 (ns)", triple(&l.service)),
+            row("service time max (ns)", l.service.max_ns.to_string()),
+            row("floor p50/p99/p99.99 (ns)", triple(&f.response)),
+            row(
+                "floor max (ns) / late commands",
+                format!("{}/{}", f.response.max_ns, f.late_commands),
             ),
-            (
-                "late commands".to_string(),
-                l.late_commands.to_string(),
-                String::new(),
-            ),
-            (
-                "service time p50/p99/p99.99 (ns)".to_string(),
-                format!(
-                    "{}/{}/{}",
-                    l.service.p50_ns, l.service.p99_ns, l.service.p9999_ns
-                ),
-                String::new(),
-            ),
-            (
-                "service time max (ns)".to_string(),
-                l.service.max_ns.to_string(),
-                String::new(),
-            ),
-        ];
-        for (name, value, target) in rows {
-            let _ = writeln!(out, "  {name:<34} {value:>16} {target:>14}");
-        }
+        ]
     }
 
     fn write_peers(&self, out: &mut String) {
@@ -216,6 +258,11 @@ impl Report {
                     ">= 60x",
                 ),
             ),
+            (
+                &p.bare,
+                p.bare.median_ns_per_op / p.ours.median_ns_per_op,
+                "(floor)".to_string(),
+            ),
         ];
         for (result, ratio, target) in rows {
             let _ = writeln!(
@@ -224,6 +271,12 @@ impl Report {
                 result.name, result.median_ns_per_op, result.trades, ratio, target
             );
         }
+        let _ = writeln!(
+            out,
+            "  floor: ours takes {:.1}x the bare book's time per op, lobster {:.1}x",
+            p.ours_vs_bare(),
+            p.ratio_bare_vs_lobster()
+        );
     }
 }
 

@@ -1,5 +1,7 @@
 //! `engine-bench`: exchange-core's single-book mix (throughput, open-loop latency, allocations)
-//! and the peer comparison against `lobster` and `orderbook-rs`, in one run.
+//! and the peer comparison against `lobster` and `orderbook-rs`, in one run, with two physical
+//! floors measured in the same run: the open loop with no engine work (the machine's own
+//! stalls) and a bare array-indexed book on the peers' stream (matching alone).
 //!
 //! ```text
 //! cargo run --release -p exchange-benches --bin engine-bench -- [--quick] [--json]
@@ -58,7 +60,7 @@ fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
-/// Engine benchmarks: exchange-core's mix and the peer comparison.
+/// Engine benchmarks: exchange-core's mix and the peer comparison, each beside its floor.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -106,6 +108,8 @@ fn main() {
     let probe: &dyn Fn() -> u64 = &allocations;
     let throughput = throughput::measure(&workload, args.runs, Some(probe));
     let latency = open_loop::measure(&workload, args.rate);
+    // Right after the engine's run, so that both see the machine in the same state.
+    let latency_floor = open_loop::measure_floor(&workload, args.rate);
     let default_peer = if args.quick { 50_000 } else { 200_000 };
     let stream = StreamConfig::standard(args.peer_ops.unwrap_or(default_peer));
     let peers = compare::compare(&stream, args.peer_repeats.max(1));
@@ -118,6 +122,7 @@ fn main() {
         mix_shape: workload.shape,
         throughput,
         latency,
+        latency_floor,
         peers,
         load_average_1m: load_average_1m(),
     };

@@ -1,9 +1,12 @@
-//! The order books compared on the shared stream, each behind one adapter trait.
+//! The order books compared on the shared stream, each behind one adapter trait: ours, the two
+//! published peers, and a bare array-indexed book as the floor that matching alone costs.
 
+mod bare;
 mod lobster;
 mod orderbook_rs;
 mod ours;
 
+pub use self::bare::BareBookAdapter;
 pub use self::lobster::LobsterAdapter;
 pub use self::orderbook_rs::OrderbookRsAdapter;
 pub use self::ours::OursAdapter;
