@@ -30,5 +30,6 @@ pub mod shared_stream;
 pub mod sink;
 pub mod storm;
 pub mod storm_report;
+pub mod thread_usage;
 pub mod throughput;
 pub mod wire;

@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 
 use crate::exchange_core_mix::MixWorkload;
 use crate::sink::FoldSink;
+use crate::thread_usage::ThreadUsage;
 
 /// Percentiles of one distribution, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -49,6 +50,9 @@ pub struct Latency {
     pub service: Percentiles,
     /// Commands that started later than their planned time (the loop was behind).
     pub late_commands: u64,
+    /// What the guest kernel did to the thread during the loop (see `thread_usage`): every
+    /// command planned during a preemption or a fault starts late.
+    pub usage: ThreadUsage,
 }
 
 /// Replays `workload` on a fresh engine at `rate_per_sec` commands per second.
@@ -86,14 +90,20 @@ pub fn measure_floor(workload: &MixWorkload, rate_per_sec: u64) -> Latency {
 /// Call `i` is planned at `t_i = start + i / rate` (`start` 100 µs from now); the loop
 /// busy-waits until `t_i`, calls `command(i)` and records `completion − t_i` (response) and
 /// `completion − actual start` (service). A call that starts late counts in `late_commands`.
-/// The histograms are sized before the loop starts (1 ns to 60 s, 3 significant digits), so
-/// the timed loop allocates nothing beyond what `command` does.
+/// The histograms are sized before the loop starts (1 ns to 60 s, 3 significant digits), and
+/// written once, so the timed loop neither allocates nor faults in their pages.
 pub fn run_schedule(count: usize, rate_per_sec: u64, mut command: impl FnMut(usize)) -> Latency {
-    let new_histogram =
-        || Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let new_histogram = || {
+        let mut histogram =
+            Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+        // Zeroing writes every counter: the allocator's zeroed pages are faulted in here.
+        histogram.reset();
+        histogram
+    };
     let (mut response, mut service) = (new_histogram(), new_histogram());
     let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
     let mut late_commands = 0u64;
+    let usage_before = ThreadUsage::now();
     let start = Instant::now() + Duration::from_micros(100);
     for i in 0..count {
         let planned = start + Duration::from_nanos(i as u64 * interval_ns);
@@ -117,6 +127,7 @@ pub fn run_schedule(count: usize, rate_per_sec: u64, mut command: impl FnMut(usi
         response: Percentiles::of(&response),
         service: Percentiles::of(&service),
         late_commands,
+        usage: ThreadUsage::now().since(usage_before),
     }
 }
 

@@ -101,6 +101,10 @@ impl Report {
             "floor_p9999_ns": f.response.p9999_ns,
             "floor_max_ns": f.response.max_ns,
             "floor_late_commands": f.late_commands,
+            "mix_preemptions": l.usage.preemptions,
+            "mix_minor_faults": l.usage.minor_faults,
+            "floor_preemptions": f.usage.preemptions,
+            "floor_minor_faults": f.usage.minor_faults,
         })
     }
 
@@ -218,12 +222,20 @@ impl Report {
             ),
             row("open loop max (ns)", l.response.max_ns.to_string()),
             row("late commands", l.late_commands.to_string()),
+            row(
+                "preemptions / minor faults",
+                format!("{}/{}", l.usage.preemptions, l.usage.minor_faults),
+            ),
             row("service time p50/p99/p99.99 (ns)", triple(&l.service)),
             row("service time max (ns)", l.service.max_ns.to_string()),
             row("floor p50/p99/p99.99 (ns)", triple(&f.response)),
             row(
                 "floor max (ns) / late commands",
                 format!("{}/{}", f.response.max_ns, f.late_commands),
+            ),
+            row(
+                "floor preemptions / minor faults",
+                format!("{}/{}", f.usage.preemptions, f.usage.minor_faults),
             ),
         ]
     }
