@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::exchange_core_mix::MixWorkload;
+use crate::prng::SplitMix64;
 use crate::sink::FoldSink;
 use crate::thread_usage::ThreadUsage;
 
@@ -82,6 +83,39 @@ pub fn measure_floor(workload: &MixWorkload, rate_per_sec: u64) -> Latency {
     run_schedule(commands.len(), rate_per_sec, |i| {
         black_box(&commands[i]);
     })
+}
+
+/// Bytes the memory floor reads across: several times the engine's state in the mix, so that
+/// its reads miss the caches and the TLB as the engine's do.
+pub const MEMORY_FLOOR_BYTES: usize = 16 << 20;
+
+/// Random reads per call of the memory floor: about as many distinct cache lines as an amend
+/// touches (order, neighbours, levels, account, indexes).
+pub const MEMORY_FLOOR_READS: usize = 8;
+
+/// A second floor of `measure`: the same schedule, each call making `MEMORY_FLOOR_READS`
+/// random reads over a buffer of `MEMORY_FLOOR_BYTES` (written once before the loop), and no
+/// engine work.
+///
+/// On this VM the open-loop tail grows with the memory a loop touches, engine or not: after
+/// every interruption the caches and translations have to be refilled, and calls planned
+/// meanwhile are late. This floor shows what a loop with the engine's memory pattern, but none
+/// of its work, gets from the machine in the same run.
+pub fn measure_memory_floor(count: usize, rate_per_sec: u64) -> Latency {
+    let mut memory = vec![0u8; MEMORY_FLOOR_BYTES];
+    for (i, page) in memory.chunks_mut(4096).enumerate() {
+        page[0] = i as u8;
+    }
+    let mut rng = SplitMix64::new(0x00F1_0012);
+    let mut sum = 0u64;
+    let latency = run_schedule(count, rate_per_sec, |_| {
+        for _ in 0..MEMORY_FLOOR_READS {
+            let at = rng.below(MEMORY_FLOOR_BYTES as u64) as usize;
+            sum = sum.wrapping_add(u64::from(memory[at]));
+        }
+    });
+    black_box(sum);
+    latency
 }
 
 /// Calls `command(i)` for `i` in `0..count` on a fixed schedule of `rate_per_sec` calls per

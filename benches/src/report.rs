@@ -34,6 +34,9 @@ pub struct Report {
     pub latency: Latency,
     /// The same open loop with no engine work, run right after `latency`: the machine's floor.
     pub latency_floor: Latency,
+    /// The same open loop again, each call making random reads over memory several times the
+    /// engine's state, no engine work: the machine's floor for a loop that touches memory.
+    pub latency_memory_floor: Latency,
     pub peers: Comparison,
     /// The machine's 1-minute load average when the run ended (context for noisy numbers).
     pub load_average_1m: Option<f64>,
@@ -85,6 +88,7 @@ impl Report {
     fn latency_json(&self) -> Value {
         let l = &self.latency;
         let f = &self.latency_floor;
+        let m = &self.latency_memory_floor;
         json!({
             "mix_rate_per_sec": l.rate_per_sec,
             "mix_p50_ns": l.response.p50_ns,
@@ -105,6 +109,11 @@ impl Report {
             "mix_minor_faults": l.usage.minor_faults,
             "floor_preemptions": f.usage.preemptions,
             "floor_minor_faults": f.usage.minor_faults,
+            "memory_floor_p50_ns": m.response.p50_ns,
+            "memory_floor_p99_ns": m.response.p99_ns,
+            "memory_floor_p9999_ns": m.response.p9999_ns,
+            "memory_floor_max_ns": m.response.max_ns,
+            "memory_floor_late_commands": m.late_commands,
         })
     }
 
@@ -162,7 +171,10 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "  floor: the same open loop, run right after it with no engine work"
+            "  floor: the same open loop, run right after it with no engine work\n  \
+             memory floor: the same again, each call making {} random reads over {} MiB",
+            crate::open_loop::MEMORY_FLOOR_READS,
+            crate::open_loop::MEMORY_FLOOR_BYTES >> 20,
         );
     }
 
@@ -203,6 +215,7 @@ impl Report {
     fn latency_rows(&self) -> Vec<(String, String, String)> {
         let l = &self.latency;
         let f = &self.latency_floor;
+        let m = &self.latency_memory_floor;
         let triple = |p: &Percentiles| format!("{}/{}/{}", p.p50_ns, p.p99_ns, p.p9999_ns);
         let row = |name: &str, value: String| (name.to_string(), value, String::new());
         vec![
@@ -237,6 +250,7 @@ impl Report {
                 "floor preemptions / minor faults",
                 format!("{}/{}", f.usage.preemptions, f.usage.minor_faults),
             ),
+            row("memory floor p50/p99/p99.99 (ns)", triple(&m.response)),
         ]
     }
 
