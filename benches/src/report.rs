@@ -84,7 +84,7 @@ impl Report {
         })
     }
 
-    /// The open loop on the mix and its floor.
+    /// The open loop on the mix and its two floors.
     fn latency_json(&self) -> Value {
         let l = &self.latency;
         let f = &self.latency_floor;
