@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::affinity::Pinning;
 use crate::compare::Comparison;
 use crate::exchange_core_mix::{BookShape, MixCounts};
-use crate::open_loop::{Latency, Percentiles};
+use crate::open_loop::{Measured, Percentiles};
 use crate::throughput::Throughput;
 
 /// Targets the product is judged by.
@@ -31,12 +31,8 @@ pub struct Report {
     pub mix_counts: MixCounts,
     pub mix_shape: BookShape,
     pub throughput: Throughput,
-    pub latency: Latency,
-    /// The same open loop with no engine work, run right after `latency`: the machine's floor.
-    pub latency_floor: Latency,
-    /// The same open loop again, each call making random reads over memory several times the
-    /// engine's state, no engine work: the machine's floor for a loop that touches memory.
-    pub latency_memory_floor: Latency,
+    /// The open loop on the mix and its two floors, interleaved (see `open_loop::measure`).
+    pub latency: Measured,
     pub peers: Comparison,
     /// The machine's 1-minute load average when the run ended (context for noisy numbers).
     pub load_average_1m: Option<f64>,
@@ -86,9 +82,9 @@ impl Report {
 
     /// The open loop on the mix and its two floors.
     fn latency_json(&self) -> Value {
-        let l = &self.latency;
-        let f = &self.latency_floor;
-        let m = &self.latency_memory_floor;
+        let l = &self.latency.engine;
+        let f = &self.latency.floor;
+        let m = &self.latency.memory_floor;
         json!({
             "mix_rate_per_sec": l.rate_per_sec,
             "mix_p50_ns": l.response.p50_ns,
@@ -171,8 +167,9 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "  floor: the same open loop, run right after it with no engine work\n  \
-             memory floor: the same again, each call making {} random reads over {} MiB",
+            "  floors: the same open loop with no engine work, interleaved with it in {} segments;\n  \
+             memory floor: each call makes {} random reads over {} MiB",
+            crate::open_loop::SEGMENTS,
             crate::open_loop::MEMORY_FLOOR_READS,
             crate::open_loop::MEMORY_FLOOR_BYTES >> 20,
         );
@@ -213,9 +210,9 @@ impl Report {
 
     /// Rows of the open loop and of its floor: (measure, value, target).
     fn latency_rows(&self) -> Vec<(String, String, String)> {
-        let l = &self.latency;
-        let f = &self.latency_floor;
-        let m = &self.latency_memory_floor;
+        let l = &self.latency.engine;
+        let f = &self.latency.floor;
+        let m = &self.latency.memory_floor;
         let triple = |p: &Percentiles| format!("{}/{}/{}", p.p50_ns, p.p99_ns, p.p9999_ns);
         let row = |name: &str, value: String| (name.to_string(), value, String::new());
         vec![

@@ -31,6 +31,14 @@ impl ThreadUsage {
         }
     }
 
+    /// The sum of two periods' counts.
+    pub fn plus(self, other: ThreadUsage) -> ThreadUsage {
+        ThreadUsage {
+            preemptions: self.preemptions + other.preemptions,
+            minor_faults: self.minor_faults + other.minor_faults,
+        }
+    }
+
     /// The counts accumulated since `earlier`.
     pub fn since(self, earlier: ThreadUsage) -> ThreadUsage {
         ThreadUsage {
@@ -46,14 +54,29 @@ mod tests {
 
     #[test]
     fn touching_fresh_memory_counts_minor_faults() {
+        // A mapping of its own: memory from the allocator may have been touched before.
+        const BYTES: usize = 1 << 20;
+        // SAFETY: an anonymous private mapping with no address hint; the result is checked
+        // before use and unmapped below with the same length.
+        let pages = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(pages, libc::MAP_FAILED);
         let before = ThreadUsage::now();
-        // 8 MiB from the system allocator, written page by page: every page is a first touch.
-        let mut pages = vec![0u8; 8 << 20];
-        for page in pages.chunks_mut(4096) {
-            page[0] = 1;
+        for offset in (0..BYTES).step_by(4096) {
+            // SAFETY: `offset` is inside the mapping, which is readable and writable.
+            unsafe { pages.cast::<u8>().add(offset).write_volatile(1) };
         }
-        std::hint::black_box(&pages);
         let used = ThreadUsage::now().since(before);
+        // SAFETY: the mapping made above, with its length; nothing refers to it any more.
+        unsafe { libc::munmap(pages, BYTES) };
         assert!(used.minor_faults > 0, "{used:?}");
     }
 }

@@ -107,10 +107,8 @@ fn main() {
     });
     let probe: &dyn Fn() -> u64 = &allocations;
     let throughput = throughput::measure(&workload, args.runs, Some(probe));
+    // The engine's open loop and its two floors, interleaved segment by segment.
     let latency = open_loop::measure(&workload, args.rate);
-    // Right after the engine's run, so that both see the machine in the same state.
-    let latency_floor = open_loop::measure_floor(&workload, args.rate);
-    let latency_memory_floor = open_loop::measure_memory_floor(workload.commands.len(), args.rate);
     let default_peer = if args.quick { 50_000 } else { 200_000 };
     let stream = StreamConfig::standard(args.peer_ops.unwrap_or(default_peer));
     let peers = compare::compare(&stream, args.peer_repeats.max(1));
@@ -123,8 +121,6 @@ fn main() {
         mix_shape: workload.shape,
         throughput,
         latency,
-        latency_floor,
-        latency_memory_floor,
         peers,
         load_average_1m: load_average_1m(),
     };
