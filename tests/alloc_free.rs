@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::counting_alloc::{allocations, CountingAllocator};
+use std::alloc::System;
+
+use exchange::memory::{allocations, CountingAlloc};
 
 use common::*;
 use exchange::engine::{
@@ -12,7 +14,7 @@ use exchange::engine::{
 };
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAlloc<System> = CountingAlloc(System);
 
 /// The count is process-wide: the tests of this binary take turns, or one would count the
 /// other's allocations (the test harness runs them on parallel threads).

@@ -4,13 +4,15 @@
 
 mod common;
 
-use common::counting_alloc::{allocations, CountingAllocator};
+use std::alloc::System;
+
+use exchange::memory::{allocations, CountingAlloc};
 
 use common::*;
 use exchange::engine::{event::CountingSink, Command, Side, TimeInForce};
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAlloc<System> = CountingAlloc(System);
 
 /// Mass quotes of 10 two-sided MMP entries, takers that trade them and trigger MMP, resets:
 /// no allocation either.

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::counting_alloc::{allocations, CountingAllocator};
+use std::alloc::System;
+
+use exchange::memory::{allocations, CountingAlloc};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use common::{limit, Harness, MM1, MM2, REF};
@@ -12,7 +14,7 @@ use exchange::engine::{Cancel, Command, OrderRef, Side, VecSink};
 use exchange::marketdata::{socket, Publisher};
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAlloc<System> = CountingAlloc(System);
 
 /// Command `i` of a stream that rests, crosses and cancels on BTC-USD.
 fn command(i: u64) -> Command {

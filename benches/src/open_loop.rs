@@ -130,13 +130,6 @@ pub fn measure(workload: &MixWorkload, rate_per_sec: u64) -> Measured {
     }
 }
 
-/// Calls `command(i)` for `i` in `0..count` on one open loop (see `OpenLoop::run`).
-pub fn run_schedule(count: usize, rate_per_sec: u64, command: impl FnMut(usize)) -> Latency {
-    let mut open_loop = OpenLoop::new(rate_per_sec);
-    open_loop.run(0..count, command);
-    open_loop.latency()
-}
-
 /// One open loop's measurements, accumulated over the segments it runs.
 pub struct OpenLoop {
     rate_per_sec: u64,
@@ -215,6 +208,13 @@ impl OpenLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One segment of `count` calls: what the floors and the engine each run.
+    fn run_schedule(count: usize, rate_per_sec: u64, command: impl FnMut(usize)) -> Latency {
+        let mut open_loop = OpenLoop::new(rate_per_sec);
+        open_loop.run(0..count, command);
+        open_loop.latency()
+    }
 
     #[test]
     fn run_schedule_calls_every_command_once_in_order() {

@@ -34,6 +34,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The header of record `seq`, as both tests append it.
+fn header(seq: u64) -> RecordHeader {
+    RecordHeader {
+        seq,
+        time_ns: seq,
+        kind: 1,
+        flags: 0,
+        source: 3,
+    }
+}
+
 #[test]
 fn append_does_not_allocate() {
     let dir = std::env::temp_dir().join(format!("jt-noalloc-{}", std::process::id()));
@@ -48,14 +59,7 @@ fn append_does_not_allocate() {
     let payload = [0xABu8; 64];
     let before = allocations();
     for seq in 1..=200_000u64 {
-        let h = RecordHeader {
-            seq,
-            time_ns: seq,
-            kind: 1,
-            flags: 0,
-            source: 3,
-        };
-        w.append(&h, &payload).expect("append");
+        w.append(&header(seq), &payload).expect("append");
     }
     let after = allocations();
     drop(w);
@@ -98,14 +102,7 @@ fn group_commit_allocations_are_zero(force_fallback: bool) {
         for _ in 0..count {
             for _ in 0..64 {
                 seq += 1;
-                let h = RecordHeader {
-                    seq,
-                    time_ns: seq,
-                    kind: 1,
-                    flags: 0,
-                    source: 3,
-                };
-                w.append(&h, &payload).expect("append");
+                w.append(&header(seq), &payload).expect("append");
             }
             w.request_sync().expect("request");
             // Two batches in flight at most, as a sequencer releasing acks would keep.

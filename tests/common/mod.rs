@@ -2,7 +2,6 @@
 //! a sequencer stand-in that stamps commands, and order builders.
 #![allow(dead_code)]
 
-pub mod counting_alloc;
 pub mod wire;
 
 use exchange::config::Config;

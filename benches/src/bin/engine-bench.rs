@@ -1,18 +1,16 @@
 //! `engine-bench`: exchange-core's single-book mix (throughput, open-loop latency, allocations)
-//! and the peer comparison against `lobster` and `orderbook-rs`, in one run, with two physical
+//! and the peer comparison against `lobster` and `orderbook-rs`, in one run, with physical
 //! floors measured in the same run: the open loop with no engine work (the machine's own
-//! stalls) and a bare array-indexed book on the peers' stream (matching alone).
+//! stalls) or with the engine's memory pattern only, and a bare array-indexed book on the
+//! peers' stream (matching alone).
 //!
 //! ```text
 //! cargo run --release -p exchange-benches --bin engine-bench -- [--quick] [--json]
 //!     [--pin-core N | --no-pin]
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use clap::Parser;
-use exchange::memory::HugePageAlloc;
+use exchange::memory::{allocations, CountingAlloc, HugePageAlloc};
 
 use exchange_benches::exchange_core_mix::{self, MixConfig};
 use exchange_benches::report::{load_average_1m, Report};
@@ -21,44 +19,8 @@ use exchange_benches::{affinity, compare, open_loop, throughput};
 
 /// The server's allocator (`HugePageAlloc`, huge pages for the engine's tables), counting
 /// allocations so the report can show allocations per command.
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every method forwards to `HugePageAlloc` with the caller's arguments unchanged, so
-// the `GlobalAlloc` contract holds exactly as it does for `HugePageAlloc`; the counter is a relaxed
-// atomic increment that neither allocates nor touches the memory handed out.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's layout, as the contract requires.
-        unsafe { HugePageAlloc.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc`.
-        unsafe { HugePageAlloc.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `HugePageAlloc`.
-        unsafe { HugePageAlloc.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` and `layout` come from this allocator, i.e. from `HugePageAlloc`.
-        unsafe { HugePageAlloc.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.load(Ordering::Relaxed)
-}
+static GLOBAL: CountingAlloc<HugePageAlloc> = CountingAlloc(HugePageAlloc);
 
 /// Engine benchmarks: exchange-core's mix and the peer comparison, each beside its floor.
 #[derive(Parser, Debug)]
