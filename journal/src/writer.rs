@@ -82,7 +82,7 @@ impl JournalWriter {
                 (file, path, SEGMENT_HEADER_LEN, 1)
             }
         };
-        let mut map = map_write(&file, &path)?;
+        let mut map = map_write(&file, &path, durable)?;
         let file = Arc::new(file);
         let last_seq = next_seq - 1;
         // Starting it makes what recovery found durable: after a process crash it may still
@@ -163,7 +163,7 @@ impl JournalWriter {
         let durable = self.options.durability != Durability::None;
         let size = self.options.segment_size_bytes;
         let (file, path) = create_segment(&self.dir, first_seq, size, durable)?;
-        let mut map = map_write(&file, &path)?;
+        let mut map = map_write(&file, &path, durable)?;
         let file = Arc::new(file);
         self.prefaulter
             .retarget(map.as_mut_ptr(), map.len(), SEGMENT_HEADER_LEN);
