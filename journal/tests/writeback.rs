@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use journal::{Durability, JournalOptions, JournalWriter, Prefault, RecordHeader};
+use journal::{Durability, JournalOptions, JournalWriter, Prefault};
+
+mod common;
+use common::{header, TestDir};
 
 const PAYLOAD: [u8; 64] = [0x5A; 64];
 const BATCH: u64 = 64;
@@ -17,16 +20,6 @@ fn write_bytes() -> Option<u64> {
     io.lines()
         .find_map(|line| line.strip_prefix("write_bytes: "))
         .and_then(|n| n.trim().parse().ok())
-}
-
-fn header(seq: u64) -> RecordHeader {
-    RecordHeader {
-        seq,
-        time_ns: seq,
-        kind: 1,
-        flags: 0,
-        source: 4,
-    }
 }
 
 /// How an appender paces its batches.
@@ -46,8 +39,7 @@ enum Pace {
 fn append(durability: Durability, pace: Pace) -> (u64, u64, u64) {
     let framed = journal::record::framed_len(PAYLOAD.len()) as u64;
     let batches = (48 << 20) / (BATCH * framed);
-    let dir = std::env::temp_dir().join(format!("jt-writeback-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TestDir::new("writeback");
     let opts = JournalOptions {
         segment_size_bytes: 64 << 20,
         durability,
@@ -56,7 +48,7 @@ fn append(durability: Durability, pace: Pace) -> (u64, u64, u64) {
         prefault: Prefault::Off,
         ..JournalOptions::default()
     };
-    let (mut w, _) = JournalWriter::open(&dir, opts).expect("open");
+    let (mut w, _) = JournalWriter::open(dir.path(), opts).expect("open");
     let before = write_bytes().expect("/proc/self/io has write_bytes");
     let mut seq = 0;
     for _ in 0..batches {
@@ -77,7 +69,6 @@ fn append(durability: Durability, pace: Pace) -> (u64, u64, u64) {
     w.sync_now().expect("final sync");
     let dirtied = write_bytes().expect("/proc/self/io has write_bytes") - before;
     drop(w);
-    let _ = std::fs::remove_dir_all(&dir);
     (batches, seq * framed, dirtied)
 }
 
