@@ -2,11 +2,13 @@
 //!
 //! The kernel counts a page as written the moment it becomes dirty (`write_bytes` in
 //! `/proc/self/io`), so that counter shows what the syncs will write back. This test runs in a
-//! binary of its own because the counter is per process.
+//! binary of its own, and its tests take turns, because the counter is per process.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use journal::{Durability, JournalOptions, JournalWriter, Prefault};
+use journal::{Durability, JournalOptions, JournalReader, JournalWriter, Prefault};
 
 mod common;
 use common::{header, TestDir};
@@ -31,26 +33,48 @@ enum Pace {
     Pause { us: u64 },
 }
 
-/// Appends 48 MiB of records in 64-record batches; returns (batches, bytes appended, bytes
-/// dirtied).
-///
-/// 48 MiB: past the ~30 MiB after which read-ahead, left on, cached the pages ahead in large
-/// folios and each sync wrote megabytes back.
-fn append(durability: Durability, pace: Pace) -> (u64, u64, u64) {
-    let framed = journal::record::framed_len(PAYLOAD.len()) as u64;
-    let batches = (48 << 20) / (BATCH * framed);
-    let dir = TestDir::new("writeback");
-    let opts = JournalOptions {
+fn options(durability: Durability) -> JournalOptions {
+    JournalOptions {
         segment_size_bytes: 64 << 20,
         durability,
         // Populating ahead for writing dirties each page once with zeros, which a sync then
-        // writes back before the records reach it: a bounded 2x that this test leaves out.
+        // writes back before the records reach it: a bounded 2x that these tests leave out.
         prefault: Prefault::Off,
         ..JournalOptions::default()
-    };
-    let (mut w, _) = JournalWriter::open(dir.path(), opts).expect("open");
+    }
+}
+
+/// What one run of appends made dirty.
+struct Written {
+    batches: u64,
+    appended: u64,
+    dirtied: u64,
+}
+
+impl Written {
+    /// Checks `dirtied` against the records plus what syncs rewrite: each sync rewrites the
+    /// page the previous one left part full, so at most two pages per batch beyond the records
+    /// (fewer in `async`, where a flush covers many batches).
+    fn check(&self, name: &str) {
+        let bound = self.appended + self.batches * 2 * 4096;
+        let (appended, dirtied) = (self.appended, self.dirtied);
+        eprintln!("{name}: appended {appended} bytes, dirtied {dirtied}, bound {bound}");
+        assert!(
+            dirtied <= bound,
+            "{name}: the syncs wrote back {dirtied} bytes for {appended} appended (bound {bound})"
+        );
+    }
+}
+
+/// Appends 48 MiB of records after `last_seq` in 64-record batches.
+///
+/// 48 MiB: past the ~30 MiB after which read-ahead, left on, cached the pages ahead in large
+/// folios and each sync wrote megabytes back.
+fn append(w: &mut JournalWriter, last_seq: u64, pace: Pace) -> Written {
+    let framed = journal::record::framed_len(PAYLOAD.len()) as u64;
+    let batches = (48 << 20) / (BATCH * framed);
     let before = write_bytes().expect("/proc/self/io has write_bytes");
-    let mut seq = 0;
+    let mut seq = last_seq;
     for _ in 0..batches {
         for _ in 0..BATCH {
             seq += 1;
@@ -67,17 +91,26 @@ fn append(durability: Durability, pace: Pace) -> (u64, u64, u64) {
         }
     }
     w.sync_now().expect("final sync");
-    let dirtied = write_bytes().expect("/proc/self/io has write_bytes") - before;
-    drop(w);
-    (batches, seq * framed, dirtied)
+    Written {
+        batches,
+        appended: (seq - last_seq) * framed,
+        dirtied: write_bytes().expect("/proc/self/io has write_bytes") - before,
+    }
+}
+
+/// The counter is per process: the tests take turns.
+fn one_at_a_time() -> Option<MutexGuard<'static, ()>> {
+    static TURN: Mutex<()> = Mutex::new(());
+    if write_bytes().is_none() {
+        eprintln!("skipped: this kernel has no per-process I/O accounting (/proc/self/io)");
+        return None;
+    }
+    Some(TURN.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 #[test]
 fn syncing_modes_write_back_about_what_they_append() {
-    if write_bytes().is_none() {
-        eprintln!("skipped: this kernel has no per-process I/O accounting (/proc/self/io)");
-        return;
-    }
+    let Some(_turn) = one_at_a_time() else { return };
     let cases = [
         ("sync", Durability::Sync, Pace::EachBatchDurable),
         (
@@ -87,15 +120,54 @@ fn syncing_modes_write_back_about_what_they_append() {
         ),
     ];
     for (name, durability, pace) in cases {
-        let (batches, appended, dirtied) = append(durability, pace);
-        // A sync rewrites the page the previous one left part full: at most two pages per
-        // batch beyond the records themselves (fewer in `async`, where a flush covers many
-        // batches).
-        let bound = appended + batches * 2 * 4096;
-        eprintln!("{name}: appended {appended} bytes, dirtied {dirtied}, bound {bound}");
-        assert!(
-            dirtied <= bound,
-            "{name}: the syncs wrote back {dirtied} bytes for {appended} appended (bound {bound})"
-        );
+        let dir = TestDir::new("writeback");
+        let (mut w, _) = JournalWriter::open(dir.path(), options(durability)).expect("open");
+        append(&mut w, 0, pace).check(name);
     }
+}
+
+/// A writer reopened on a journal appends into the segment that recovery has just read.
+#[test]
+fn appends_after_a_restart_write_back_about_what_they_append() {
+    let Some(_turn) = one_at_a_time() else { return };
+    let dir = TestDir::new("writeback-restart");
+    let (mut w, _) = JournalWriter::open(dir.path(), options(Durability::Sync)).expect("open");
+    for seq in 1..=10_000 {
+        w.append(&header(seq), &PAYLOAD).expect("append");
+    }
+    w.sync_now().expect("sync");
+    drop(w);
+    let (mut w, report) =
+        JournalWriter::open(dir.path(), options(Durability::Sync)).expect("reopen");
+    assert_eq!(report.last_seq, 10_000);
+    append(&mut w, 10_000, Pace::EachBatchDurable).check("sync after restart");
+}
+
+/// A reader following the live segment (`journal tail`) faults in the pages the writer is about
+/// to write.
+#[test]
+fn a_reader_following_the_writer_does_not_change_what_syncs_write() {
+    let Some(_turn) = one_at_a_time() else { return };
+    let dir = TestDir::new("writeback-follow");
+    let (mut w, _) = JournalWriter::open(dir.path(), options(Durability::Sync)).expect("open");
+    let done = Arc::new(AtomicBool::new(false));
+    let follower = {
+        let (path, done) = (dir.path().to_path_buf(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut reader = JournalReader::open(path).expect("open reader");
+            let mut read = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                match reader.next().expect("read") {
+                    Some(_) => read += 1,
+                    None => std::thread::sleep(Duration::from_micros(50)),
+                }
+            }
+            read
+        })
+    };
+    let written = append(&mut w, 0, Pace::EachBatchDurable);
+    done.store(true, Ordering::Relaxed);
+    let read = follower.join().expect("follower");
+    assert!(read > 0, "the follower read nothing");
+    written.check("sync with a follower");
 }
