@@ -34,6 +34,9 @@ struct Target {
     len: usize,
     /// Bytes from the start of the mapping already populated.
     populated: usize,
+    /// Populate for writing (`MADV_POPULATE_WRITE`), or only for reading
+    /// (`MADV_POPULATE_READ`): see [`Prefaulter::start`].
+    for_write: bool,
 }
 
 struct Shared {
@@ -55,12 +58,20 @@ pub(crate) struct Prefaulter {
 
 impl Prefaulter {
     /// Starts prefaulting the mapping at `base..base+len` from `head` on.
+    ///
+    /// `for_write`: populating for writing makes each page dirty (with its zeros) before the
+    /// writer reaches it, and a journal that syncs then writes those zeros to disk. That still
+    /// pays on a reserved segment, where the early write also turns the extents ahead into
+    /// written ones. A zero-filled segment (`segment::Fill::Zeros`) has its zeros on disk
+    /// already: it is populated for reading, and the writer's first store to each page marks
+    /// it dirty.
     pub(crate) fn start(
         mode: Prefault,
         window_bytes: usize,
         base: *mut u8,
         len: usize,
         head: usize,
+        for_write: bool,
     ) -> Self {
         let shared = Arc::new(Shared {
             head: AtomicUsize::new(head),
@@ -68,6 +79,7 @@ impl Prefaulter {
                 base: base as usize,
                 len,
                 populated: head,
+                for_write,
             }),
             shutdown: AtomicBool::new(false),
             disabled: AtomicBool::new(false),
@@ -137,7 +149,7 @@ impl Prefaulter {
 
     /// Switches to a new mapping. Returns only when no populate call on the old mapping is in
     /// flight, so the caller may unmap the old one right after.
-    pub(crate) fn retarget(&mut self, base: *mut u8, len: usize, head: usize) {
+    pub(crate) fn retarget(&mut self, base: *mut u8, len: usize, head: usize, for_write: bool) {
         {
             let mut t = self
                 .shared
@@ -148,6 +160,7 @@ impl Prefaulter {
                 base: base as usize,
                 len,
                 populated: head,
+                for_write,
             };
             self.shared.head.store(head, Ordering::Relaxed);
         }
@@ -191,21 +204,20 @@ fn populate(shared: &Shared, t: &mut Target, want: usize) {
     }
     let start = t.populated & !4095;
     let len = want - start;
-    // SAFETY: `start..want` lies inside the live mapping described by `t` (the writer only
-    // changes or unmaps it after taking the lock we hold). MADV_POPULATE_WRITE faults pages in
-    // writable without modifying their contents, so it cannot disturb records.
-    let rc = unsafe {
-        libc::madvise(
-            (t.base + start) as *mut libc::c_void,
-            len,
-            libc::MADV_POPULATE_WRITE,
-        )
+    let (advice, name) = if t.for_write {
+        (libc::MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE")
+    } else {
+        (libc::MADV_POPULATE_READ, "MADV_POPULATE_READ")
     };
+    // SAFETY: `start..want` lies inside the live mapping described by `t` (the writer only
+    // changes or unmaps it after taking the lock we hold). Populating faults pages in without
+    // modifying their contents, so it cannot disturb records.
+    let rc = unsafe { libc::madvise((t.base + start) as *mut libc::c_void, len, advice) };
     if rc != 0 {
         let e = std::io::Error::last_os_error();
         eprintln!(
-            "journal: madvise(MADV_POPULATE_WRITE) failed ({e}; needs Linux >= 5.14); \
-             appends will take page faults"
+            "journal: madvise({name}) failed ({e}; needs Linux >= 5.14); appends will take \
+             page faults"
         );
         shared.disabled.store(true, Ordering::Relaxed);
     }

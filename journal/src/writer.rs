@@ -12,7 +12,9 @@ use crate::options::{Durability, JournalOptions};
 use crate::prefault::{prefetch_for_write, Prefaulter, PREFETCH_AHEAD_BYTES};
 use crate::record::{framed_len, write_record, RecordHeader};
 use crate::recovery::{recover, RecoveryReport};
-use crate::segment::{create_segment, map_write, open_rw, SEGMENT_HEADER_LEN};
+use crate::segment::{
+    create_segment, map_write, open_rw, publish_segment, Fill, Preparer, SEGMENT_HEADER_LEN,
+};
 use crate::sync::{SyncBackendKind, SyncDriver};
 
 const LOCK_FILE: &str = "journal.lock";
@@ -32,6 +34,11 @@ struct ActiveSegment {
 pub struct JournalWriter {
     prefaulter: Prefaulter,
     syncer: SyncDriver,
+    /// Zero-filled segments made ahead, for a journal that syncs.
+    preparer: Option<Preparer>,
+    /// Offset in the current segment from which to prepare the next one (`usize::MAX`: none,
+    /// or already started).
+    prepare_at: usize,
     segment: ActiveSegment,
     dir: PathBuf,
     options: JournalOptions,
@@ -71,15 +78,26 @@ impl JournalWriter {
         let lock = lock_dir(&dir)?;
         let recovered = recover(&dir, &options)?;
         let durable = options.durability != Durability::None;
-        let (file, path, offset, next_seq) = match &recovered.tail {
+        // A recovered tail may have been reserved or zero-filled: it is treated as reserved.
+        let (file, path, offset, next_seq, fill) = match &recovered.tail {
             Some(tail) => {
                 let file = open_rw(&tail.path)?;
                 let next = (recovered.report.last_seq + 1).max(tail.header.first_seq);
-                (file, tail.path.clone(), tail.end_offset, next)
+                (
+                    file,
+                    tail.path.clone(),
+                    tail.end_offset,
+                    next,
+                    Fill::Reserve,
+                )
             }
             None => {
-                let (file, path) = create_segment(&dir, 1, options.segment_size_bytes, durable)?;
-                (file, path, SEGMENT_HEADER_LEN, 1)
+                // The first segment of a journal that syncs is zero-filled here, before the
+                // writer starts (~0.4 s for 256 MiB); later ones are prepared ahead.
+                let fill = if durable { Fill::Zeros } else { Fill::Reserve };
+                let size = options.segment_size_bytes;
+                let (file, path) = create_segment(&dir, 1, size, durable, fill)?;
+                (file, path, SEGMENT_HEADER_LEN, 1, fill)
             }
         };
         let mut map = map_write(&file, &path, durable)?;
@@ -100,10 +118,15 @@ impl JournalWriter {
             map.as_mut_ptr(),
             map.len(),
             offset,
+            fill == Fill::Reserve,
         );
+        let preparer = durable.then(|| Preparer::new(&dir, options.segment_size_bytes));
+        let prepare_at = if durable { map.len() / 2 } else { usize::MAX };
         let writer = Self {
             prefaulter,
             syncer,
+            preparer,
+            prepare_at,
             segment: ActiveSegment { file, map, offset },
             dir,
             last_time_ns: recovered.report.last_time_ns,
@@ -154,7 +177,22 @@ impl JournalWriter {
         self.last_time_ns = header.time_ns;
         self.syncer.note_appended(header.seq, self.segment.offset);
         self.prefaulter.advance(self.segment.offset);
+        if self.segment.offset >= self.prepare_at {
+            self.prepare_next();
+        }
         Ok(())
+    }
+
+    /// Starts preparing the segment after this one (a journal that syncs, once the current
+    /// segment is half full: early enough to be ready at 256 MiB segments below ~300 MB/s of
+    /// records, late enough that a short-lived writer does not write a segment of zeros for
+    /// nothing).
+    #[cold]
+    fn prepare_next(&mut self) {
+        self.prepare_at = usize::MAX;
+        if let Some(preparer) = &mut self.preparer {
+            preparer.start();
+        }
     }
 
     /// Starts a new segment whose first record will be `first_seq`.
@@ -162,11 +200,27 @@ impl JournalWriter {
     fn roll(&mut self, first_seq: u64) -> Result<(), JournalError> {
         let durable = self.options.durability != Durability::None;
         let size = self.options.segment_size_bytes;
-        let (file, path) = create_segment(&self.dir, first_seq, size, durable)?;
+        let prepared = self.preparer.as_mut().and_then(Preparer::take_ready);
+        let (file, path, fill) = match prepared {
+            Some((file, tmp)) => {
+                let (file, path) =
+                    publish_segment(&self.dir, file, &tmp, first_seq, size, durable)?;
+                (file, path, Fill::Zeros)
+            }
+            None => {
+                let (file, path) =
+                    create_segment(&self.dir, first_seq, size, durable, Fill::Reserve)?;
+                (file, path, Fill::Reserve)
+            }
+        };
         let mut map = map_write(&file, &path, durable)?;
+        if self.preparer.is_some() {
+            self.prepare_at = map.len() / 2;
+        }
         let file = Arc::new(file);
+        let for_write = fill == Fill::Reserve;
         self.prefaulter
-            .retarget(map.as_mut_ptr(), map.len(), SEGMENT_HEADER_LEN);
+            .retarget(map.as_mut_ptr(), map.len(), SEGMENT_HEADER_LEN, for_write);
         self.syncer.roll(Arc::clone(&file));
         // The old mapping is unmapped here; its dirty pages stay in the page cache and the
         // syncer still holds the old file to flush them.

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{append_range, small_options, TestDir};
-use journal::{Durability, JournalOptions, JournalWriter, SyncBackendKind};
+use common::{append_range, header, payload, segment_paths, small_options, TestDir};
+use journal::{Durability, JournalOptions, JournalReader, JournalWriter, SyncBackendKind};
 
 fn opts(durability: Durability, force_fallback: bool) -> JournalOptions {
     JournalOptions {
@@ -168,4 +168,52 @@ fn sync_mode_keeps_working_when_the_writer_moves_between_threads() {
         300
     );
     assert!(w.durable_seq() <= w.last_seq());
+}
+
+/// A journal that syncs rolls over into zero-filled segments prepared ahead when they are
+/// ready, and into reserved ones when not: both kinds hold the records, in order, across
+/// reopening; no prepared file is left behind.
+#[test]
+fn sync_mode_rolls_over_into_prepared_and_reserved_segments() {
+    let dir = TestDir::new("prepared");
+    let options = JournalOptions {
+        segment_size_bytes: 64 << 10,
+        ..opts(Durability::Sync, false)
+    };
+    let (mut w, _) = JournalWriter::open(dir.path(), options.clone()).expect("open");
+    let mut seq = 0;
+    for round in 0..40u64 {
+        // Some rounds give the preparer time to finish, others roll over at once.
+        if round % 2 == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        append_range(&mut w, seq + 1, seq + 500);
+        seq += 500;
+        w.request_sync().expect("request sync");
+    }
+    wait_durable(&w, seq);
+    drop(w);
+    let segments = segment_paths(dir.path());
+    assert!(segments.len() > 20, "only {} segments", segments.len());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+
+    let (mut w, report) = JournalWriter::open(dir.path(), options).expect("reopen");
+    assert_eq!(report.last_seq, seq);
+    append_range(&mut w, seq + 1, seq + 10);
+    w.request_sync().expect("request sync");
+    wait_durable(&w, seq + 10);
+    drop(w);
+    let mut reader = JournalReader::open(dir.path()).expect("reader");
+    let mut expected = 1;
+    while let Some(record) = reader.next().expect("read") {
+        assert_eq!(record.header, header(expected));
+        assert_eq!(record.payload, &payload(expected)[..]);
+        expected += 1;
+    }
+    assert_eq!(expected, seq + 11);
 }

@@ -7,12 +7,28 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use memmap2::{Advice, Mmap, MmapMut};
 
 use super::header::SegmentHeader;
 use super::name::segment_file_name;
 use crate::error::JournalError;
+
+/// How a new segment's space is made ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// Reserved only (`fallocate`): quick to create; the first sync of each part of it also
+    /// commits file-system metadata (its extents change from unwritten to written).
+    Reserve,
+    /// Reserved, then written with zeros and synced ([`zero_fill`]): slower to create, and then
+    /// a sync writes the records and nothing else.
+    Zeros,
+}
+
+/// Name of the zero-filled segment prepared ahead of the writer ([`prepare_segment`]). It
+/// matches `journal-*.seg.tmp`, so recovery removes one left behind by a crash.
+pub(crate) const PREPARED_FILE_NAME: &str = "journal-prepared.seg.tmp";
 
 /// Creates, preallocates and publishes the segment starting at `first_seq`.
 ///
@@ -26,33 +42,113 @@ pub(crate) fn create_segment(
     first_seq: u64,
     size_bytes: u64,
     durable: bool,
+    fill: Fill,
 ) -> Result<(File, PathBuf), JournalError> {
-    let path = dir.join(segment_file_name(first_seq));
     let tmp = dir.join(format!("{}.tmp", segment_file_name(first_seq)));
+    let file = new_segment_file(&tmp, size_bytes, fill, &AtomicBool::new(false))?;
+    publish_segment(dir, file, &tmp, first_seq, size_bytes, durable)
+}
+
+/// Makes a zero-filled segment file at [`PREPARED_FILE_NAME`] in `dir`, for
+/// [`publish_segment`] to give a header and a name later. Gives up with an error as soon as
+/// `cancel` is set.
+///
+/// # Errors
+/// As [`create_segment`].
+pub(crate) fn prepare_segment(
+    dir: &Path,
+    size_bytes: u64,
+    cancel: &AtomicBool,
+) -> Result<(File, PathBuf), JournalError> {
+    let tmp = dir.join(PREPARED_FILE_NAME);
+    let file = new_segment_file(&tmp, size_bytes, Fill::Zeros, cancel)?;
+    Ok((file, tmp))
+}
+
+/// Creates the file at `tmp` with `size_bytes` of space made ready as `fill` says; removes it
+/// again on failure.
+fn new_segment_file(
+    tmp: &Path,
+    size_bytes: u64,
+    fill: Fill,
+    cancel: &AtomicBool,
+) -> Result<File, JournalError> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
-        .open(&tmp)
-        .map_err(|e| JournalError::io("create segment", &tmp, e))?;
-    if let Err(e) = preallocate(&file, size_bytes, &tmp) {
-        // Do not leave a half-allocated file behind on a full disk.
-        let _ = std::fs::remove_file(&tmp);
+        .open(tmp)
+        .map_err(|e| JournalError::io("create segment", tmp, e))?;
+    let ready = preallocate(&file, size_bytes, tmp).and_then(|()| match fill {
+        Fill::Reserve => Ok(()),
+        Fill::Zeros => zero_fill(&file, size_bytes, tmp, cancel),
+    });
+    if let Err(e) = ready {
+        // Do not leave a half-made file behind (on a full disk, or when cancelled).
+        let _ = std::fs::remove_file(tmp);
         return Err(e);
     }
+    Ok(file)
+}
+
+/// Writes zeros over the whole file, one page per write, then syncs it.
+///
+/// One page per write, so that the page cache holds the file in single pages: a larger write
+/// may cache it in large folios, which the writer's records would then dirty whole (see
+/// [`map_write`]). Measured on the development VM: 256 MiB in ~0.2 s of writes and ~0.2 s of
+/// sync. A scratch test of 64-record batches written through a mapping, each followed by
+/// fdatasync, gave p50 122 µs on a file filled this way against 175–218 µs on a reserved one.
+fn zero_fill(
+    file: &File,
+    size_bytes: u64,
+    path: &Path,
+    cancel: &AtomicBool,
+) -> Result<(), JournalError> {
+    const PAGE: [u8; 4096] = [0; 4096];
+    let mut offset = 0;
+    while offset < size_bytes {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(JournalError::io(
+                "zero-fill segment",
+                path,
+                std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"),
+            ));
+        }
+        let len = (size_bytes - offset).min(PAGE.len() as u64) as usize;
+        file.write_all_at(&PAGE[..len], offset)
+            .map_err(|e| JournalError::io("zero-fill segment", path, e))?;
+        offset += len as u64;
+    }
+    file.sync_data()
+        .map_err(|e| JournalError::io("fdatasync", path, e))
+}
+
+/// Gives the segment file at `tmp` its header for `first_seq` and its final name.
+///
+/// # Errors
+/// [`JournalError::Io`] when the header cannot be written or the file renamed.
+pub(crate) fn publish_segment(
+    dir: &Path,
+    file: File,
+    tmp: &Path,
+    first_seq: u64,
+    size_bytes: u64,
+    durable: bool,
+) -> Result<(File, PathBuf), JournalError> {
+    let path = dir.join(segment_file_name(first_seq));
     let header = SegmentHeader {
         first_seq,
         size_bytes,
     }
     .encode();
     file.write_all_at(&header, 0)
-        .map_err(|e| JournalError::io("write header", &tmp, e))?;
+        .map_err(|e| JournalError::io("write header", tmp, e))?;
     if durable {
         file.sync_data()
-            .map_err(|e| JournalError::io("fdatasync", &tmp, e))?;
+            .map_err(|e| JournalError::io("fdatasync", tmp, e))?;
     }
-    std::fs::rename(&tmp, &path).map_err(|e| JournalError::io("rename", &tmp, e))?;
+    std::fs::rename(tmp, &path).map_err(|e| JournalError::io("rename", tmp, e))?;
     if durable {
         fsync_dir(dir)?;
     }
