@@ -206,9 +206,9 @@ pub(crate) fn open_rw(path: &Path) -> Result<File, JournalError> {
 /// back with read-ahead on, 81 MB with it off (`journal/tests/writeback.rs`); past the first
 /// ~30 MiB, fdatasync took 570–600 µs instead of 160–230 µs.
 ///
-/// The cost: faults then cache one 4 KiB page at a time, and appending with durability `none`
-/// fell from 21–40M to ~11.5M records/s (`journal-bench`). A journal that never syncs writes
-/// each folio back about once, so it keeps read-ahead.
+/// The cost: faults then cache one 4 KiB page at a time. With read-ahead off for every journal,
+/// appending with durability `none` fell from 21–40M to ~11.5M records/s (`journal-bench`); a
+/// journal that never syncs writes each folio back about once, so it keeps read-ahead.
 ///
 /// # Errors
 /// [`JournalError::Io`] when mmap fails. A kernel that refuses the advice is only logged: the
