@@ -5,6 +5,11 @@ use crate::record::framed_len;
 use crate::segment::SEGMENT_HEADER_LEN;
 
 /// When appended records reach stable storage.
+///
+/// A journal that syncs (`Async`, `Sync`) also lays out its segments for syncing: each is
+/// written with zeros before records go into them, so that a sync writes the records and
+/// nothing else. The writer does that for a new journal's first segment when it opens (~0.4 s
+/// for 256 MiB on the development VM) and on a background thread for later ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Never synced by the journal; the page cache writes them back eventually. A process crash
