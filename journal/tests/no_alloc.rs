@@ -3,7 +3,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use journal::{Durability, JournalOptions, JournalWriter, Prefault, RecordHeader};
+use journal::{Durability, JournalOptions, JournalWriter, Prefault};
+
+mod common;
+use common::header;
 
 struct Counting;
 
@@ -33,17 +36,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// The header of record `seq`, as both tests append it.
-fn header(seq: u64) -> RecordHeader {
-    RecordHeader {
-        seq,
-        time_ns: seq,
-        kind: 1,
-        flags: 0,
-        source: 3,
-    }
-}
 
 #[test]
 fn append_does_not_allocate() {
