@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -79,6 +80,8 @@ struct Outcome {
     append_inline: f64,
     append_thread: f64,
     pwrite: f64,
+    /// Fresh page-cache pages the kernel hands out, as records/s: the floor under appends.
+    page_floor: PageFloor,
     /// Group commit at saturation (throughput).
     sync: SyncOutcome,
     /// Group commit with few records in flight (ack latency).
@@ -130,6 +133,10 @@ fn measure_all(args: &Args, base: &Path, records: u64) -> Result<Outcome, String
     let append_off = append_rate(args, &base.join("off"), records, Prefault::Off)?;
     let append_inline = append_rate(args, &base.join("inline"), records, Prefault::Inline)?;
     let append_thread = append_rate(args, &base.join("thread"), records, Prefault::Thread)?;
+    let page_floor = PageFloor {
+        one_thread: page_floor_rate(&base.join("floor.bin"), records, 1)?,
+        two_threads: page_floor_rate(&base.join("floor.bin"), records, 2)?,
+    };
     let pwrite = pwrite_rate(&base.join("pwrite.bin"), records)?;
     let fsync_iters = if args.quick { 300 } else { 2000 };
     let (fsync_p50_us, fsync_p99_us) = fdatasync_latency(&base.join("fsync.bin"), fsync_iters)?;
@@ -143,6 +150,7 @@ fn measure_all(args: &Args, base: &Path, records: u64) -> Result<Outcome, String
         append_inline,
         append_thread,
         pwrite,
+        page_floor,
         sync,
         fsync_p50_us,
         fsync_p99_us,
@@ -200,6 +208,86 @@ fn pwrite_rate(path: &Path, records: u64) -> Result<f64, String> {
     let elapsed = start.elapsed();
     drop(file);
     let _ = std::fs::remove_file(path);
+    Ok(records as f64 / elapsed.as_secs_f64())
+}
+
+/// How fast the kernel provides fresh page-cache pages for a shared file mapping, in records/s
+/// of the bytes appended. Every append lands on such a page: the writer faults it in, or the
+/// prefault thread does ahead of it, so no prefault strategy can append faster than both
+/// threads together can be given pages.
+struct PageFloor {
+    one_thread: f64,
+    two_threads: f64,
+}
+
+impl PageFloor {
+    fn best(&self) -> f64 {
+        self.one_thread.max(self.two_threads)
+    }
+}
+
+/// Populates for writing (`MADV_POPULATE_WRITE`, 1 MiB per call, as the prefaulter does) a
+/// fresh reserved file of the bytes `records` appends take, split over `threads` threads;
+/// returns records/s equivalent. Nothing is written: this is only the kernel's share.
+fn page_floor_rate(path: &Path, records: u64, threads: usize) -> Result<f64, String> {
+    let framed = journal::record::framed_len(PAYLOAD_BYTES);
+    let chunk = 1usize << 20;
+    let total = (records as usize * framed).div_ceil(chunk) * chunk;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|e| format!("create {}: {e}", path.display()))?;
+    let len = libc::off_t::try_from(total).map_err(|_| "floor file too large".to_string())?;
+    // SAFETY: fallocate reads only its integer arguments; the descriptor is open for writing.
+    if unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) } != 0 {
+        return Err(format!("fallocate: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh shared mapping of a file we own, unmapped below before the file closes.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            total,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(format!("mmap: {}", std::io::Error::last_os_error()));
+    }
+    let base_addr = base as usize;
+    let chunks = total / chunk;
+    let start = Instant::now();
+    let outcome: Result<(), String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    for c in (t..chunks).step_by(threads) {
+                        let at = (base_addr + c * chunk) as *mut libc::c_void;
+                        // SAFETY: the range lies inside the mapping made above.
+                        if unsafe { libc::madvise(at, chunk, libc::MADV_POPULATE_WRITE) } != 0 {
+                            let e = std::io::Error::last_os_error();
+                            return Err(format!("madvise(MADV_POPULATE_WRITE): {e}"));
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().map_err(|_| "floor thread panicked".to_string())?)
+    });
+    let elapsed = start.elapsed();
+    // SAFETY: unmaps exactly the mapping made above; nothing refers to it any more.
+    unsafe { libc::munmap(base, total) };
+    drop(file);
+    let _ = std::fs::remove_file(path);
+    outcome?;
     Ok(records as f64 / elapsed.as_secs_f64())
 }
 
@@ -319,6 +407,10 @@ fn print_outcome(args: &Args, records: u64, o: &Outcome) {
             "journal_append_records_per_sec_prefault_thread": o.append_thread.round(),
             "pwrite_records_per_sec": o.pwrite.round(),
             "append_vs_pwrite_ratio": (ratio * 1000.0).round() / 1000.0,
+            "page_floor_records_per_sec": o.page_floor.best().round(),
+            "page_floor_records_per_sec_1_thread": o.page_floor.one_thread.round(),
+            "page_floor_records_per_sec_2_threads": o.page_floor.two_threads.round(),
+            "append_vs_page_floor": (o.append_thread / o.page_floor.best() * 1000.0).round() / 1000.0,
             "journal_sync_durable_per_sec": o.sync.durable_per_sec.round(),
             "fdatasync_p50_us": o.fsync_p50_us,
             "fdatasync_p99_us": o.fsync_p99_us,
@@ -349,6 +441,14 @@ fn print_outcome(args: &Args, records: u64, o: &Outcome) {
     );
     println!("  pwrite same bytes (1 MiB) {:>14.0} rec/s", o.pwrite);
     println!("  append / pwrite           {ratio:>14.3}");
+    println!(
+        "  fresh pages, 1 / 2 thr.   {:>14.0} / {:.0} rec/s  (floor: populate only)",
+        o.page_floor.one_thread, o.page_floor.two_threads
+    );
+    println!(
+        "  append / page floor       {:>14.3}",
+        o.append_thread / o.page_floor.best()
+    );
     println!(
         "  sync durable              {:>14.0} rec/s",
         o.sync.durable_per_sec
