@@ -58,6 +58,12 @@ struct Args {
     /// Only measure appends with this prefault strategy (off, inline, thread); for profiling.
     #[arg(long)]
     only: Option<String>,
+    /// Whole measurements, one after another; every figure reported is the median over them
+    /// (ratios are taken within each run first), and the JSON also lists each run's values.
+    /// On this VM a single run's append rate swings 2-3x with how fast the host hands out
+    /// memory, so comparisons against the targets take the median of several.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    runs: u32,
 }
 
 impl Args {
@@ -114,12 +120,23 @@ fn run(args: &Args) -> Result<(), String> {
         println!("append, prefault {mode}: {rate:.0} rec/s");
         return Ok(());
     }
-    let result = measure_all(args, &base, records);
+    let result: Result<Vec<Outcome>, String> = (0..args.runs)
+        .map(|_| measure_all(args, &base, records))
+        .collect();
     if remove_after {
         let _ = std::fs::remove_dir_all(&base);
     }
-    let out = result?;
-    print_outcome(args, records, &out);
+    let runs = result?;
+    let backend = runs[0].sync.backend;
+    let figures: Vec<Vec<f64>> = FIGURES
+        .iter()
+        .map(|f| runs.iter().map(|o| (f.value)(o)).collect())
+        .collect();
+    if args.json {
+        print_json(args, records, backend, &figures);
+    } else {
+        print_table(args, records, backend, &figures);
+    }
     Ok(())
 }
 
@@ -397,75 +414,182 @@ fn quantile_us(hist: &Histogram<u64>, q: f64) -> f64 {
     hist.value_at_quantile(q) as f64 / 1000.0
 }
 
-fn print_outcome(args: &Args, records: u64, o: &Outcome) {
-    let ratio = o.append_thread / o.pwrite;
-    if args.json {
-        let v = serde_json::json!({
-            "journal_append_records_per_sec": o.append_thread.round(),
-            "journal_append_records_per_sec_prefault_off": o.append_off.round(),
-            "journal_append_records_per_sec_prefault_inline": o.append_inline.round(),
-            "journal_append_records_per_sec_prefault_thread": o.append_thread.round(),
-            "pwrite_records_per_sec": o.pwrite.round(),
-            "append_vs_pwrite_ratio": (ratio * 1000.0).round() / 1000.0,
-            "page_floor_records_per_sec": o.page_floor.best().round(),
-            "page_floor_records_per_sec_1_thread": o.page_floor.one_thread.round(),
-            "page_floor_records_per_sec_2_threads": o.page_floor.two_threads.round(),
-            "append_vs_page_floor": (o.append_thread / o.page_floor.best() * 1000.0).round() / 1000.0,
-            "journal_sync_durable_per_sec": o.sync.durable_per_sec.round(),
-            "fdatasync_p50_us": o.fsync_p50_us,
-            "fdatasync_p99_us": o.fsync_p99_us,
-            "durable_ack_p50_us": o.ack.ack_p50_us,
-            "durable_ack_p99_us": o.ack.ack_p99_us,
-            "durable_ack_vs_fdatasync_p50": (o.ack.ack_p50_us / o.fsync_p50_us * 100.0).round() / 100.0,
-            "ack_inflight": args.ack_inflight(),
-            "durable_ack_saturated_p50_us": o.sync.ack_p50_us,
-            "sync_backend": o.sync.backend,
-            "payload_bytes": PAYLOAD_BYTES,
-            "append_records": records,
-            "sync_durable_records": o.sync.durable_records,
-            "sync_batch": args.sync_batch,
-            "sync_inflight": args.sync_inflight,
-        });
-        println!("{v}");
-        return;
+/// One reported figure: its JSON key, its label in the table, and how a run gives it.
+struct Figure {
+    key: &'static str,
+    label: &'static str,
+    value: fn(&Outcome) -> f64,
+}
+
+/// Every figure, in table order. Rates are records/s; latencies µs.
+const FIGURES: &[Figure] = &[
+    Figure {
+        key: "journal_append_records_per_sec_prefault_off",
+        label: "append, prefault off (rec/s)",
+        value: |o| o.append_off.round(),
+    },
+    Figure {
+        key: "journal_append_records_per_sec_prefault_inline",
+        label: "append, prefault inline (rec/s)",
+        value: |o| o.append_inline.round(),
+    },
+    Figure {
+        key: "journal_append_records_per_sec_prefault_thread",
+        label: "append, prefault thread (rec/s, default)",
+        value: |o| o.append_thread.round(),
+    },
+    Figure {
+        key: "pwrite_records_per_sec",
+        label: "pwrite same bytes, 1 MiB (rec/s)",
+        value: |o| o.pwrite.round(),
+    },
+    Figure {
+        key: "append_vs_pwrite_ratio",
+        label: "append / pwrite",
+        value: |o| round_to(o.append_thread / o.pwrite, 1000.0),
+    },
+    Figure {
+        key: "page_floor_records_per_sec_1_thread",
+        label: "fresh pages, 1 thread (rec/s, floor)",
+        value: |o| o.page_floor.one_thread.round(),
+    },
+    Figure {
+        key: "page_floor_records_per_sec_2_threads",
+        label: "fresh pages, 2 threads (rec/s, floor)",
+        value: |o| o.page_floor.two_threads.round(),
+    },
+    Figure {
+        key: "page_floor_records_per_sec",
+        label: "fresh pages, better of the two",
+        value: |o| o.page_floor.best().round(),
+    },
+    Figure {
+        key: "append_vs_page_floor",
+        label: "append / page floor",
+        value: |o| round_to(o.append_thread / o.page_floor.best(), 1000.0),
+    },
+    Figure {
+        key: "journal_sync_durable_per_sec",
+        label: "sync durable (rec/s, saturated)",
+        value: |o| o.sync.durable_per_sec.round(),
+    },
+    Figure {
+        key: "durable_ack_saturated_p50_us",
+        label: "... its ack p50 (µs, queueing)",
+        value: |o| o.sync.ack_p50_us,
+    },
+    Figure {
+        key: "sync_durable_records",
+        label: "... records made durable",
+        value: |o| o.sync.durable_records as f64,
+    },
+    Figure {
+        key: "durable_ack_p50_us",
+        label: "durable ack p50 (µs)",
+        value: |o| o.ack.ack_p50_us,
+    },
+    Figure {
+        key: "durable_ack_p99_us",
+        label: "durable ack p99 (µs)",
+        value: |o| o.ack.ack_p99_us,
+    },
+    Figure {
+        key: "fdatasync_p50_us",
+        label: "fdatasync p50 (µs)",
+        value: |o| o.fsync_p50_us,
+    },
+    Figure {
+        key: "fdatasync_p99_us",
+        label: "fdatasync p99 (µs)",
+        value: |o| o.fsync_p99_us,
+    },
+    Figure {
+        key: "durable_ack_vs_fdatasync_p50",
+        label: "durable ack p50 / fdatasync p50",
+        value: |o| round_to(o.ack.ack_p50_us / o.fsync_p50_us, 100.0),
+    },
+];
+
+/// The figures whose every run the JSON lists too (key + "_runs"): those the targets name.
+const LISTED: &[&str] = &[
+    "journal_append_records_per_sec_prefault_thread",
+    "append_vs_pwrite_ratio",
+    "page_floor_records_per_sec",
+    "journal_sync_durable_per_sec",
+    "durable_ack_vs_fdatasync_p50",
+];
+
+fn round_to(x: f64, scale: f64) -> f64 {
+    (x * scale).round() / scale
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
     }
-    println!("journal-bench: {records} records of {PAYLOAD_BYTES}-byte payload");
-    println!("  append, prefault off      {:>14.0} rec/s", o.append_off);
+}
+
+/// A figure as the table shows it: whole numbers for rates, two decimals for the rest.
+fn shown(x: f64) -> String {
+    if x.abs() >= 1000.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn print_json(args: &Args, records: u64, backend: &str, figures: &[Vec<f64>]) {
+    let mut v = serde_json::json!({
+        "runs": args.runs,
+        "sync_backend": backend,
+        "payload_bytes": PAYLOAD_BYTES,
+        "append_records": records,
+        "ack_inflight": args.ack_inflight(),
+        "sync_batch": args.sync_batch,
+        "sync_inflight": args.sync_inflight,
+    });
+    for (figure, values) in FIGURES.iter().zip(figures) {
+        v[figure.key] = serde_json::json!(median(values));
+        if LISTED.contains(&figure.key) {
+            v[format!("{}_runs", figure.key)] = serde_json::json!(values);
+        }
+    }
+    // The default strategy's rate under its short name, as earlier versions printed it.
+    v["journal_append_records_per_sec"] =
+        v["journal_append_records_per_sec_prefault_thread"].clone();
+    println!("{v}");
+}
+
+fn print_table(args: &Args, records: u64, backend: &str, figures: &[Vec<f64>]) {
     println!(
-        "  append, prefault inline   {:>14.0} rec/s",
-        o.append_inline
+        "journal-bench: {records} records of {PAYLOAD_BYTES}-byte payload, {} run(s); \
+         medians (min-max); durable acks with {} records in flight, saturation with {}",
+        args.runs,
+        args.ack_inflight(),
+        args.sync_inflight
     );
-    println!(
-        "  append, prefault thread   {:>14.0} rec/s  (default)",
-        o.append_thread
-    );
-    println!("  pwrite same bytes (1 MiB) {:>14.0} rec/s", o.pwrite);
-    println!("  append / pwrite           {ratio:>14.3}");
-    println!(
-        "  fresh pages, 1 / 2 thr.   {:>14.0} / {:.0} rec/s  (floor: populate only)",
-        o.page_floor.one_thread, o.page_floor.two_threads
-    );
-    println!(
-        "  append / page floor       {:>14.3}",
-        o.append_thread / o.page_floor.best()
-    );
-    println!(
-        "  sync durable              {:>14.0} rec/s",
-        o.sync.durable_per_sec
-    );
-    println!(
-        "  durable ack p50 / p99     {:>8.1} / {:.1} µs  ({} in flight)",
-        o.ack.ack_p50_us,
-        o.ack.ack_p99_us,
-        args.ack_inflight()
-    );
-    println!(
-        "  ... at saturation p50     {:>8.1} µs  ({} in flight)",
-        o.sync.ack_p50_us, args.sync_inflight
-    );
-    println!(
-        "  fdatasync p50 / p99       {:>8.1} / {:.1} µs",
-        o.fsync_p50_us, o.fsync_p99_us
-    );
-    println!("  sync backend              {}", o.sync.backend);
+    for (figure, values) in FIGURES.iter().zip(figures) {
+        let (min, max) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        let spread = if values.len() > 1 {
+            format!("  ({}-{})", shown(min), shown(max))
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<42} {:>12}{spread}",
+            figure.label,
+            shown(median(values))
+        );
+    }
+    println!("  sync backend                               {backend}");
 }
