@@ -7,6 +7,7 @@ use memmap2::Mmap;
 use crate::damage::Damage;
 use crate::error::JournalError;
 use crate::record::{decode_record, Decoded, Record, RecordHeader, RECORD_HEADER_LEN};
+use crate::scan::valid_record_follows;
 use crate::segment::SEGMENT_HEADER_LEN;
 use crate::segment::{list_segments, map_read, segment_file_name, SegmentHeader};
 
@@ -200,12 +201,14 @@ impl JournalReader {
             .expect("damage is only seen in an open segment");
         let seq = self.expected.unwrap_or(0);
         let offset = seg.offset as u64;
-        // A later segment means the writer moved on past this position: the damage is
-        // certain, not a record still being written.
+        // A later segment, or the next record already whole after this one, means the writer
+        // moved on past this position: the damage is certain, not a record still being
+        // written (the writer finishes each record before it starts the next).
         let later_segment = list_segments(&self.dir)?
             .iter()
             .any(|s| s.first_seq > seq.saturating_sub(1) && s.path != seg.path);
-        if later_segment || reason.starts_with("sequence gap") {
+        let record_follows = valid_record_follows(&seg.map, seg.offset, seq + 1);
+        if later_segment || record_follows || reason.starts_with("sequence gap") {
             return Err(JournalError::CorruptRecord {
                 path: seg.path.clone(),
                 offset,

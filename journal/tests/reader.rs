@@ -159,3 +159,27 @@ fn damage_in_an_earlier_segment_is_an_error_not_a_suspect_tail() {
         other => panic!("expected CorruptRecord at seq 11, got {other:?}"),
     }
 }
+
+#[test]
+fn damage_followed_by_a_whole_record_in_the_last_segment_is_an_error_not_a_suspect_tail() {
+    let dir = TestDir::new("midtail");
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, 5);
+    drop(w);
+    let seg = segment_paths(dir.path())[0].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let third = record_offsets(&bytes)[2];
+    bytes[third + 20] ^= 1;
+    std::fs::write(&seg, &bytes).expect("write back");
+    let mut r = JournalReader::open(dir.path()).expect("reader");
+    for _ in 1..=2 {
+        assert!(r.next().expect("read").is_some());
+    }
+    // Records 4 and 5 are whole after it: the writer was past record 3, so it is damage.
+    match r.next() {
+        Err(JournalError::CorruptRecord { seq: 3, offset, .. }) => {
+            assert_eq!(offset, third as u64);
+        }
+        other => panic!("expected CorruptRecord at seq 3, got {other:?}"),
+    }
+}
