@@ -37,7 +37,12 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// A journal of genesis, bootstrap and `orders` trading messages; returns its last seq.
 fn write_journal(dir: &Path, orders: u64) -> u64 {
-    let (mut sequencer, _) = recover(&Config::default_config(), &options(dir)).expect("new");
+    write_journal_with(&options(dir), orders)
+}
+
+/// As [`write_journal`], with the given recovery options (snapshots, for one).
+fn write_journal_with(options: &RecoveryOptions, orders: u64) -> u64 {
+    let (mut sequencer, _) = recover(&Config::default_config(), options).expect("new");
     let mut stream = OrderStream::new(3, 1);
     let mut sink = CountingSink::default();
     for _ in 0..orders {
@@ -198,6 +203,69 @@ fn replay_reports_a_digest_mismatch() {
     assert!(
         err.to_string().contains("record 2: digest mismatch"),
         "{err}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// Runs the `replay` binary on `dir` with `args`.
+fn run_replay(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_replay"))
+        .arg("--journal-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("replay runs")
+}
+
+#[test]
+fn replay_verify_checks_the_records_a_snapshot_covers() {
+    let dir = temp_dir("replay-verify");
+    let mut options = options(&dir);
+    options.sequencer.snapshot_every = 100;
+    let last_seq = write_journal_with(&options, 300);
+
+    let clean = run_replay(&dir, &["--verify", "--json"]);
+    let stderr = String::from_utf8_lossy(&clean.stderr);
+    assert!(clean.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&clean.stdout).expect("one JSON line");
+    assert!(report["from_snapshot_seq"].is_u64(), "{report}");
+    assert_eq!(report["verified_records"], last_seq, "{report}");
+    assert_eq!(report["verified_last_seq"], last_seq, "{report}");
+    assert_eq!(report["last_seq"], last_seq, "{report}");
+
+    // Damage record 10, long before the snapshot: its payload's first byte.
+    let first = &list_segments(&dir).expect("segments")[0].path;
+    let mut bytes = std::fs::read(first).expect("read segment");
+    let mut offset = SEGMENT_HEADER_LEN;
+    for _ in 1..10 {
+        match decode_record(&bytes[offset..]) {
+            Decoded::Valid(_, framed) => offset += framed,
+            other => panic!("record before 10 unreadable: {other:?}"),
+        }
+    }
+    bytes[offset + 40] ^= 0x01;
+    std::fs::write(first, bytes).expect("write segment");
+
+    // Without --verify the replay starts from the snapshot, but it still finds the journal's
+    // end by reading it, so it stops at the damage too, without naming it.
+    let from_snapshot = run_replay(&dir, &["--json"]);
+    let stderr = String::from_utf8_lossy(&from_snapshot.stderr);
+    assert!(!from_snapshot.status.success(), "{stderr}");
+    assert!(stderr.contains("ends at seq 9"), "{stderr}");
+    let verified = run_replay(&dir, &["--verify", "--json"]);
+    assert!(
+        !verified.status.success(),
+        "damage before the snapshot must fail --verify"
+    );
+    let stderr = String::from_utf8_lossy(&verified.stderr);
+    assert!(stderr.contains("journal verification failed"), "{stderr}");
+    assert!(
+        stderr.contains("seq 10"),
+        "names the damaged record: {stderr}"
+    );
+    assert!(
+        verified.stdout.is_empty(),
+        "no report after a failed verification"
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

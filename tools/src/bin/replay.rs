@@ -8,6 +8,7 @@ use clap::Parser;
 use exchange::config::Config;
 use exchange::memory::HugePageAlloc;
 use exchange_tools::replay::{replay, ReplayOptions, ReplayReport};
+use journal::VerifyReport;
 
 /// Engine tables in huge-page mappings (see `exchange::memory`).
 #[global_allocator]
@@ -51,12 +52,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.verify {
-        if let Err(message) = verify_whole_journal(&args) {
-            eprintln!("replay: error: {message}");
-            return ExitCode::FAILURE;
+    let verified = if args.verify {
+        match verify_whole_journal(&args) {
+            Ok(report) => Some(report),
+            Err(message) => {
+                eprintln!("replay: error: {message}");
+                return ExitCode::FAILURE;
+            }
         }
-    }
+    } else {
+        None
+    };
     let options = ReplayOptions {
         journal_dir: args.journal_dir.clone(),
         from_zero: args.from_zero,
@@ -67,7 +73,7 @@ fn main() -> ExitCode {
             if let Some(damage) = &report.torn_tail {
                 eprintln!("replay: warning: stopped at a torn tail: {damage}");
             }
-            print_report(&report, args.json);
+            print_report(&report, verified.as_ref(), args.json);
             ExitCode::SUCCESS
         }
         Err(err) => {
@@ -79,24 +85,25 @@ fn main() -> ExitCode {
 
 /// `--verify`: CRCs and continuity of every segment. A record a live server is writing at
 /// that instant shows up as damage too; `--allow-torn-tail` turns damage into a warning.
-fn verify_whole_journal(args: &Args) -> Result<(), String> {
+fn verify_whole_journal(args: &Args) -> Result<VerifyReport, String> {
     let report = journal::verify(&args.journal_dir).map_err(|e| e.to_string())?;
-    match report.damage {
+    match &report.damage {
         Some(damage) if args.allow_torn_tail => {
             eprintln!("replay: warning: journal verification found damage: {damage}");
-            Ok(())
         }
-        Some(damage) => Err(format!("journal verification failed: {damage}")),
-        None => Ok(()),
+        Some(damage) => return Err(format!("journal verification failed: {damage}")),
+        None => {}
     }
+    Ok(report)
 }
 
-fn print_report(report: &ReplayReport, json: bool) {
+/// Prints what was replayed and, after `--verify`, how much of the journal was checked.
+fn print_report(report: &ReplayReport, verified: Option<&VerifyReport>, json: bool) {
     let digest = format!("{:016x}", report.final_digest);
     let elapsed_ms = report.elapsed.as_secs_f64() * 1e3;
     let apply_ms = report.apply_elapsed.as_secs_f64() * 1e3;
     if json {
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "records": report.records,
             "digests_verified": report.digests_verified,
             "messages_per_sec": report.messages_per_sec().round() as u64,
@@ -106,6 +113,11 @@ fn print_report(report: &ReplayReport, json: bool) {
             "elapsed_ms": (elapsed_ms * 1e3).round() / 1e3,
             "apply_ms": (apply_ms * 1e3).round() / 1e3,
         });
+        if let Some(v) = verified {
+            line["verified_segments"] = serde_json::json!(v.segments);
+            line["verified_records"] = serde_json::json!(v.records);
+            line["verified_last_seq"] = serde_json::json!(v.last_seq);
+        }
         println!("{line}");
         return;
     }
@@ -123,4 +135,11 @@ fn print_report(report: &ReplayReport, json: bool) {
         report.messages_per_sec()
     );
     println!("final digest {digest}");
+    if let Some(v) = verified {
+        let last = v.last_seq.map_or("none".to_string(), |s| s.to_string());
+        println!(
+            "verified {} records in {} segments (CRC and sequence continuity), last seq {last}",
+            v.records, v.segments
+        );
+    }
 }
