@@ -29,19 +29,24 @@ pub fn dump(
     reader.seek(filter.from_seq.unwrap_or(0))?;
     let mut printed = 0;
     while let Some(rec) = reader.next()? {
-        if filter.past_end(rec.header.seq) {
+        let seq = rec.header.seq;
+        if filter.past_end(seq) {
             break;
         }
-        if !filter.matches_record(&rec, decoder) {
-            continue;
+        if filter.matches_record(&rec, decoder) {
+            let line = if json {
+                format_json(&rec, decoder)
+            } else {
+                format_human(&rec, decoder)
+            };
+            writeln!(out, "{line}")?;
+            printed += 1;
         }
-        let line = if json {
-            format_json(&rec, decoder)
-        } else {
-            format_human(&rec, decoder)
-        };
-        writeln!(out, "{line}")?;
-        printed += 1;
+        // The last record asked for: stop without reading past it, where the journal may
+        // be damaged or still being written.
+        if filter.to_seq == Some(seq) {
+            break;
+        }
     }
     if let Some(d) = reader.suspect_damage() {
         eprintln!("journal: warning: dump stopped at a torn or in-flight record: {d}");
@@ -89,6 +94,27 @@ mod tests {
             .map(|s| s.expect("seq is a number"))
             .collect();
         assert_eq!(seqs, vec![12, 18, 24, 30, 36]);
+    }
+
+    #[test]
+    fn dump_stops_at_its_last_seq_and_reports_damage_past_it_only_when_asked_for() {
+        let j = TempJournal::with_records(50);
+        let seg = journal::segment::list_segments(j.path()).expect("list")[0]
+            .path
+            .clone();
+        let mut bytes = std::fs::read(&seg).expect("read");
+        // Record 3 starts at 64 + 2 × 48 (an 8-byte payload frames to 48 bytes); flip its
+        // first payload byte. Whole records follow it, so it is damage, not a torn tail.
+        bytes[64 + 2 * 48 + 40] ^= 0xFF;
+        std::fs::write(&seg, bytes).expect("write");
+        let upto = |to| RecordFilter {
+            to_seq: Some(to),
+            ..RecordFilter::default()
+        };
+        assert_eq!(run(&j, &upto(2), false).0, 2);
+        let mut out = Vec::new();
+        let err = dump(j.path(), &upto(3), false, &HexOnly, &mut out).expect_err("damage");
+        assert!(err.to_string().contains("expected seq 3"), "{err}");
     }
 
     #[test]
