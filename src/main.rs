@@ -173,8 +173,14 @@ fn serve(args: &Args, config: &Config) -> Result<(), Box<dyn std::error::Error>>
         snapshots_kept: 3,
     };
     let (sequencer, summary) = recover(config, &options)?;
+    // Which mechanism syncs matters to an operator: io_uring, or the fdatasync fallback
+    // (forced, or taken because the kernel refused io_uring, which the journal logged above).
+    let syncs = match durability {
+        DurabilityArg::None => String::new(),
+        _ => format!(", syncs with {}", sequencer.journal().sync_backend()),
+    };
     println!(
-        "journal {} ({durability:?}): {summary}",
+        "journal {} ({durability:?}{syncs}): {summary}",
         options.journal_dir.display()
     );
     let sessions = session_configs(config);
