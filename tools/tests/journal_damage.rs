@@ -246,12 +246,14 @@ fn replay_verify_checks_the_records_a_snapshot_covers() {
     bytes[offset + 40] ^= 0x01;
     std::fs::write(first, bytes).expect("write segment");
 
-    // Without --verify the replay starts from the snapshot, but it still finds the journal's
-    // end by reading it, so it stops at the damage too, without naming it.
+    // Without --verify the replay starts from the snapshot, but it still reads the journal to
+    // find its end, so it meets the damage too: whole records follow it, so it is refused as
+    // damage, not cut as a torn tail.
     let from_snapshot = run_replay(&dir, &["--json"]);
     let stderr = String::from_utf8_lossy(&from_snapshot.stderr);
     assert!(!from_snapshot.status.success(), "{stderr}");
-    assert!(stderr.contains("ends at seq 9"), "{stderr}");
+    assert!(stderr.contains("corrupt record"), "{stderr}");
+    assert!(stderr.contains("expected seq 10"), "{stderr}");
     let verified = run_replay(&dir, &["--verify", "--json"]);
     assert!(
         !verified.status.success(),
