@@ -126,7 +126,7 @@ fn off_tick_price_and_unknown_instrument_are_rejected_with_their_reason() {
     let mut mm1 = WireClient::logon(server.addr, "MM1", "mm1-demo-key");
     mm1.send(&limit_order(
         1,
-        wire::Side::Buy,
+        wire::Side::Sell,
         UNIT / 100,
         100_000 * UNIT + 1,
     ));
@@ -135,6 +135,39 @@ fn off_tick_price_and_unknown_instrument_are_rejected_with_their_reason() {
         unreachable!()
     };
     assert_eq!(r.ord_rej_reason, Some(18)); // FIX: incorrect price increment
+                                            // The reject echoes the order; a price off the tick has no value in ticks to echo.
+    assert_eq!(
+        (r.side, r.ord_type, r.time_in_force),
+        (
+            wire::Side::Sell,
+            wire::OrdType::Limit,
+            wire::TimeInForce::GoodTillCancel
+        )
+    );
+    assert_eq!((r.price, r.order_qty), (None, UNIT / 100));
+
+    // Refused by the engine (outside the price band): the whole order is echoed.
+    mm1.send(&limit_order(
+        3,
+        wire::Side::Sell,
+        2 * UNIT / 100,
+        50_000 * UNIT,
+    ));
+    let Plain::ExecutionReport(r) = mm1.wait_for("band", is_report(3, wire::ExecType::Rejected))
+    else {
+        unreachable!()
+    };
+    assert_eq!(r.ord_rej_reason, Some(103), "outside the price band");
+    assert_eq!(
+        (r.side, r.ord_type),
+        (wire::Side::Sell, wire::OrdType::Limit)
+    );
+    assert_eq!(r.time_in_force, wire::TimeInForce::GoodTillCancel);
+    assert_eq!(
+        (r.price, r.order_qty),
+        (Some(50_000 * UNIT), 2 * UNIT / 100)
+    );
+    assert_eq!((r.leaves_qty, r.cum_qty, r.order_id), (0, 0, 0));
     let mut order = limit_order(2, wire::Side::Buy, UNIT / 100, 100_000 * UNIT);
     order.security_id = 99;
     mm1.send(&order);

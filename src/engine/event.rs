@@ -97,10 +97,18 @@ pub enum Event {
         price: PriceTicks,
         open: QtyLots,
     },
+    /// A new order refused: what the order asked for is echoed, as far as it was understood
+    /// (a price off the tick or a quantity off the lot cannot be held in ticks or lots).
     Rejected {
         cl_ord_id: u64,
         account: AccountId,
         instrument: InstrumentId,
+        side: Side,
+        tif: TimeInForce,
+        market: bool,
+        /// The limit price (none for a market order, or when it did not convert).
+        price: Option<PriceTicks>,
+        qty: Option<QtyLots>,
         reason: RejectReason,
     },
     Fill(Fill),

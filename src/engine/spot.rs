@@ -35,12 +35,20 @@ impl Engine {
         };
         match checked {
             Ok(limit) => self.submit_checked(cmd, limit, sink),
-            Err(reason) => sink.event(&Event::Rejected {
-                cl_ord_id: cmd.cl_ord_id,
-                account: cmd.account,
-                instrument: cmd.instrument,
-                reason,
-            }),
+            Err(reason) => {
+                let market = cmd.ord_type == OrdType::Market;
+                sink.event(&Event::Rejected {
+                    cl_ord_id: cmd.cl_ord_id,
+                    account: cmd.account,
+                    instrument: cmd.instrument,
+                    side: cmd.side,
+                    tif: cmd.tif,
+                    market,
+                    price: (!market).then_some(cmd.price),
+                    qty: Some(cmd.qty),
+                    reason,
+                });
+            }
         }
     }
 

@@ -141,38 +141,49 @@ fn new_order<L: SpecLookup + ?Sized>(
     m: &wire::NewOrderSingle,
     specs: &L,
 ) -> Translated {
-    let refuse = |instrument, reason| {
+    let ord_type = match m.ord_type {
+        wire::OrdType::Market => OrdType::Market,
+        wire::OrdType::Limit => OrdType::Limit,
+    };
+    let market = ord_type == OrdType::Market;
+    let tif = time_in_force(m.time_in_force);
+    // The reject echoes the order as far as it converted.
+    let refuse = |instrument, price, qty, reason| {
         Translated::Refused(Event::Rejected {
             cl_ord_id: m.cl_ord_id,
             account,
             instrument,
+            side: side(m.side),
+            tif,
+            market,
+            price,
+            qty,
             reason,
         })
     };
     let spec = match instrument_of(specs, m.security_id) {
         Ok(spec) => spec,
-        Err(reason) => return refuse(InstrumentId(u16::MAX), reason),
+        Err(reason) => return refuse(InstrumentId(u16::MAX), None, None, reason),
     };
     let id = spec.id;
-    let ord_type = match m.ord_type {
-        wire::OrdType::Market => OrdType::Market,
-        wire::OrdType::Limit => OrdType::Limit,
-    };
+    let lots = spec.qty_to_lots(m.order_qty);
     let price = match (ord_type, m.price) {
-        (OrdType::Limit, None) => return refuse(id, RejectReason::MissingPrice),
+        (OrdType::Limit, None) => return refuse(id, None, lots.ok(), RejectReason::MissingPrice),
         (OrdType::Market, None) => PriceTicks(0),
         (_, Some(price)) => match spec.price_to_ticks(price) {
             Ok(ticks) => ticks,
-            Err(reason) => return refuse(id, reason),
+            Err(reason) => return refuse(id, None, lots.ok(), reason),
         },
     };
-    let qty = match spec.qty_to_lots(m.order_qty) {
+    let echoed_price = (!market).then_some(price);
+    let qty = match lots {
         Ok(lots) => lots,
-        Err(reason) => return refuse(id, reason),
+        Err(reason) => return refuse(id, echoed_price, None, reason),
     };
-    let tif = time_in_force(m.time_in_force);
     let expire_ns = match (tif, m.expire_time) {
-        (TimeInForce::Gtd, None) => return refuse(id, RejectReason::ExpireTimeInPast),
+        (TimeInForce::Gtd, None) => {
+            return refuse(id, echoed_price, Some(qty), RejectReason::ExpireTimeInPast)
+        }
         (_, expire) => expire.unwrap_or(0),
     };
     let mut order_flags = 0;

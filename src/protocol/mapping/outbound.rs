@@ -219,13 +219,27 @@ pub fn replies(
             cl_ord_id,
             account,
             instrument,
+            side,
+            tif,
+            market,
+            price,
+            qty,
             reason,
         } => {
+            // The order as it was sent, as far as the engine understood it.
+            let spec = engine.instrument(instrument).map(|i| &i.spec);
             let report = wire::ExecutionReport {
                 cl_ord_id,
                 exec_id: ctx.next_report_id(),
+                price: price.and_then(|p| spec.map(|s| s.ticks_to_price(p))),
+                order_qty: qty
+                    .and_then(|q| spec.map(|s| s.lots_to_qty(q)))
+                    .unwrap_or(0),
                 transact_time: ctx.time_ns,
                 security_id: security(instrument),
+                side: wire_side(side),
+                ord_type: ord_type(market),
+                time_in_force: wire_tif(tif),
                 ord_rej_reason: Some(reason.code()),
                 exec_type: wire::ExecType::Rejected,
                 ord_status: wire::OrdStatus::Rejected,

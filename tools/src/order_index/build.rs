@@ -431,6 +431,11 @@ mod tests {
             cl_ord_id,
             account: AccountId(4),
             instrument: InstrumentId(0),
+            side: exchange::engine::Side::Buy,
+            tif: exchange::engine::TimeInForce::Gtc,
+            market: false,
+            price: None,
+            qty: None,
             reason: exchange::engine::RejectReason::DuplicateClOrdId,
         }
     }
