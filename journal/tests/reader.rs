@@ -93,17 +93,36 @@ fn reader_tails_a_writer_in_another_thread_across_roll_overs() {
     );
 }
 
+/// A closed journal of records `1..=last`.
+fn journal_of(tag: &str, last: u64) -> TestDir {
+    let dir = TestDir::new(tag);
+    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
+    append_range(&mut w, 1, last);
+    dir
+}
+
+/// Flips the bits `mask` of the byte `at` bytes into the `index`-th record (0-based; `None`:
+/// the last) of segment `segment`; returns the segment's path and the record's offset.
+fn damage(
+    dir: &TestDir,
+    segment: usize,
+    index: Option<usize>,
+    at: usize,
+    mask: u8,
+) -> (std::path::PathBuf, usize) {
+    let seg = segment_paths(dir.path())[segment].clone();
+    let mut bytes = std::fs::read(&seg).expect("read");
+    let offsets = record_offsets(&bytes);
+    let off = index.map_or_else(|| *offsets.last().expect("records"), |i| offsets[i]);
+    bytes[off + at] ^= mask;
+    std::fs::write(&seg, &bytes).expect("write back");
+    (seg, off)
+}
+
 #[test]
 fn bad_crc_at_the_tail_is_reported_as_suspect_not_error() {
-    let dir = TestDir::new("suspect");
-    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
-    append_range(&mut w, 1, 5);
-    drop(w);
-    let seg = segment_paths(dir.path())[0].clone();
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let last = *record_offsets(&bytes).last().expect("records");
-    bytes[last + 20] ^= 1;
-    std::fs::write(&seg, &bytes).expect("write back");
+    let dir = journal_of("suspect", 5);
+    let (_, last) = damage(&dir, 0, None, 20, 1);
     let mut r = JournalReader::open(dir.path()).expect("reader");
     for _ in 1..=4 {
         assert!(r.next().expect("read").is_some());
@@ -115,10 +134,7 @@ fn bad_crc_at_the_tail_is_reported_as_suspect_not_error() {
 
 #[test]
 fn verify_names_segment_offset_and_seq_of_first_damage() {
-    let dir = TestDir::new("verify");
-    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
-    append_range(&mut w, 1, 500);
-    drop(w);
+    let dir = journal_of("verify", 500);
     let clean = journal::verify(dir.path()).expect("verify");
     assert_eq!(
         (clean.records, clean.first_seq, clean.last_seq),
@@ -126,12 +142,9 @@ fn verify_names_segment_offset_and_seq_of_first_damage() {
     );
     assert_eq!(clean.damage, None);
 
-    let seg = segment_paths(dir.path())[1].clone();
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let off = record_offsets(&bytes)[3];
+    let (seg, off) = damage(&dir, 1, Some(3), 45, 0x55);
+    let bytes = std::fs::read(&seg).expect("read");
     let seq = u64::from_le_bytes(bytes[off + 8..off + 16].try_into().expect("8"));
-    bytes[off + 45] ^= 0x55;
-    std::fs::write(&seg, &bytes).expect("write back");
     let report = journal::verify(dir.path()).expect("verify");
     let d = report.damage.expect("damage found");
     assert_eq!((d.segment.clone(), d.offset, d.seq), (seg, off as u64, seq));
@@ -141,15 +154,8 @@ fn verify_names_segment_offset_and_seq_of_first_damage() {
 
 #[test]
 fn damage_in_an_earlier_segment_is_an_error_not_a_suspect_tail() {
-    let dir = TestDir::new("middamage");
-    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
-    append_range(&mut w, 1, 500);
-    drop(w);
-    let seg = segment_paths(dir.path())[0].clone();
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let off = record_offsets(&bytes)[10];
-    bytes[off + 16] ^= 0x01;
-    std::fs::write(&seg, &bytes).expect("write back");
+    let dir = journal_of("middamage", 500);
+    damage(&dir, 0, Some(10), 16, 0x01);
     let mut r = JournalReader::open(dir.path()).expect("reader");
     for _ in 1..=10 {
         assert!(r.next().expect("read").is_some());
@@ -162,15 +168,8 @@ fn damage_in_an_earlier_segment_is_an_error_not_a_suspect_tail() {
 
 #[test]
 fn damage_followed_by_a_whole_record_in_the_last_segment_is_an_error_not_a_suspect_tail() {
-    let dir = TestDir::new("midtail");
-    let (mut w, _) = JournalWriter::open(dir.path(), small_options()).expect("open");
-    append_range(&mut w, 1, 5);
-    drop(w);
-    let seg = segment_paths(dir.path())[0].clone();
-    let mut bytes = std::fs::read(&seg).expect("read");
-    let third = record_offsets(&bytes)[2];
-    bytes[third + 20] ^= 1;
-    std::fs::write(&seg, &bytes).expect("write back");
+    let dir = journal_of("midtail", 5);
+    let (_, third) = damage(&dir, 0, Some(2), 20, 1);
     let mut r = JournalReader::open(dir.path()).expect("reader");
     for _ in 1..=2 {
         assert!(r.next().expect("read").is_some());

@@ -421,94 +421,85 @@ struct Figure {
     value: fn(&Outcome) -> f64,
 }
 
-/// Every figure, in table order. Rates are records/s; latencies µs.
+/// Every figure, in table order: JSON key, table label, its value in one run. Rates are
+/// records/s; latencies µs.
 const FIGURES: &[Figure] = &[
-    Figure {
-        key: "journal_append_records_per_sec_prefault_off",
-        label: "append, prefault off (rec/s)",
-        value: |o| o.append_off.round(),
-    },
-    Figure {
-        key: "journal_append_records_per_sec_prefault_inline",
-        label: "append, prefault inline (rec/s)",
-        value: |o| o.append_inline.round(),
-    },
-    Figure {
-        key: "journal_append_records_per_sec_prefault_thread",
-        label: "append, prefault thread (rec/s, default)",
-        value: |o| o.append_thread.round(),
-    },
-    Figure {
-        key: "pwrite_records_per_sec",
-        label: "pwrite same bytes, 1 MiB (rec/s)",
-        value: |o| o.pwrite.round(),
-    },
-    Figure {
-        key: "append_vs_pwrite_ratio",
-        label: "append / pwrite",
-        value: |o| round_to(o.append_thread / o.pwrite, 1000.0),
-    },
-    Figure {
-        key: "page_floor_records_per_sec_1_thread",
-        label: "fresh pages, 1 thread (rec/s, floor)",
-        value: |o| o.page_floor.one_thread.round(),
-    },
-    Figure {
-        key: "page_floor_records_per_sec_2_threads",
-        label: "fresh pages, 2 threads (rec/s, floor)",
-        value: |o| o.page_floor.two_threads.round(),
-    },
-    Figure {
-        key: "page_floor_records_per_sec",
-        label: "fresh pages, better of the two",
-        value: |o| o.page_floor.best().round(),
-    },
-    Figure {
-        key: "append_vs_page_floor",
-        label: "append / page floor",
-        value: |o| round_to(o.append_thread / o.page_floor.best(), 1000.0),
-    },
-    Figure {
-        key: "journal_sync_durable_per_sec",
-        label: "sync durable (rec/s, saturated)",
-        value: |o| o.sync.durable_per_sec.round(),
-    },
-    Figure {
-        key: "durable_ack_saturated_p50_us",
-        label: "... its ack p50 (µs, queueing)",
-        value: |o| o.sync.ack_p50_us,
-    },
-    Figure {
-        key: "sync_durable_records",
-        label: "... records made durable",
-        value: |o| o.sync.durable_records as f64,
-    },
-    Figure {
-        key: "durable_ack_p50_us",
-        label: "durable ack p50 (µs)",
-        value: |o| o.ack.ack_p50_us,
-    },
-    Figure {
-        key: "durable_ack_p99_us",
-        label: "durable ack p99 (µs)",
-        value: |o| o.ack.ack_p99_us,
-    },
-    Figure {
-        key: "fdatasync_p50_us",
-        label: "fdatasync p50 (µs)",
-        value: |o| o.fsync_p50_us,
-    },
-    Figure {
-        key: "fdatasync_p99_us",
-        label: "fdatasync p99 (µs)",
-        value: |o| o.fsync_p99_us,
-    },
-    Figure {
-        key: "durable_ack_vs_fdatasync_p50",
-        label: "durable ack p50 / fdatasync p50",
-        value: |o| round_to(o.ack.ack_p50_us / o.fsync_p50_us, 100.0),
-    },
+    figure(
+        "journal_append_records_per_sec_prefault_off",
+        "append, prefault off (rec/s)",
+        |o| o.append_off.round(),
+    ),
+    figure(
+        "journal_append_records_per_sec_prefault_inline",
+        "append, prefault inline (rec/s)",
+        |o| o.append_inline.round(),
+    ),
+    figure(
+        "journal_append_records_per_sec_prefault_thread",
+        "append, prefault thread (rec/s, default)",
+        |o| o.append_thread.round(),
+    ),
+    figure(
+        "pwrite_records_per_sec",
+        "pwrite same bytes, 1 MiB (rec/s)",
+        |o| o.pwrite.round(),
+    ),
+    figure("append_vs_pwrite_ratio", "append / pwrite", |o| {
+        round_to(o.append_thread / o.pwrite, 1000.0)
+    }),
+    figure(
+        "page_floor_records_per_sec_1_thread",
+        "fresh pages, 1 thread (rec/s, floor)",
+        |o| o.page_floor.one_thread.round(),
+    ),
+    figure(
+        "page_floor_records_per_sec_2_threads",
+        "fresh pages, 2 threads (rec/s, floor)",
+        |o| o.page_floor.two_threads.round(),
+    ),
+    figure(
+        "page_floor_records_per_sec",
+        "fresh pages, better of the two",
+        |o| o.page_floor.best().round(),
+    ),
+    figure("append_vs_page_floor", "append / page floor", |o| {
+        round_to(o.append_thread / o.page_floor.best(), 1000.0)
+    }),
+    figure(
+        "journal_sync_durable_per_sec",
+        "sync durable (rec/s, saturated)",
+        |o| o.sync.durable_per_sec.round(),
+    ),
+    figure(
+        "durable_ack_saturated_p50_us",
+        "... its ack p50 (µs, queueing)",
+        |o| o.sync.ack_p50_us,
+    ),
+    figure("sync_durable_records", "... records made durable", |o| {
+        o.sync.durable_records as f64
+    }),
+    figure("durable_ack_p50_us", "durable ack p50 (µs)", |o| {
+        o.ack.ack_p50_us
+    }),
+    figure("durable_ack_p99_us", "durable ack p99 (µs)", |o| {
+        o.ack.ack_p99_us
+    }),
+    figure("fdatasync_p50_us", "fdatasync p50 (µs)", |o| {
+        o.fsync_p50_us
+    }),
+    figure("fdatasync_p99_us", "fdatasync p99 (µs)", |o| {
+        o.fsync_p99_us
+    }),
+    figure(
+        "durable_ack_vs_fdatasync_p50",
+        "durable ack p50 / fdatasync p50",
+        |o| round_to(o.ack.ack_p50_us / o.fsync_p50_us, 100.0),
+    ),
 ];
+
+const fn figure(key: &'static str, label: &'static str, value: fn(&Outcome) -> f64) -> Figure {
+    Figure { key, label, value }
+}
 
 /// The figures whose every run the JSON lists too (key + "_runs"): those the targets name.
 const LISTED: &[&str] = &[

@@ -99,14 +99,8 @@ mod tests {
     #[test]
     fn dump_stops_at_its_last_seq_and_reports_damage_past_it_only_when_asked_for() {
         let j = TempJournal::with_records(50);
-        let seg = journal::segment::list_segments(j.path()).expect("list")[0]
-            .path
-            .clone();
-        let mut bytes = std::fs::read(&seg).expect("read");
-        // Record 3 starts at 64 + 2 × 48 (an 8-byte payload frames to 48 bytes); flip its
-        // first payload byte. Whole records follow it, so it is damage, not a torn tail.
-        bytes[64 + 2 * 48 + 40] ^= 0xFF;
-        std::fs::write(&seg, bytes).expect("write");
+        // Whole records follow record 3, so its damage is not a torn tail.
+        j.damage_record(3);
         let upto = |to| RecordFilter {
             to_seq: Some(to),
             ..RecordFilter::default()

@@ -34,6 +34,18 @@ impl TempJournal {
         &self.0
     }
 
+    /// Flips the first payload byte of record `seq` (in the first segment: 8-byte payloads
+    /// frame to 48 bytes after the 64-byte segment header); returns the segment's path.
+    pub(crate) fn damage_record(&self, seq: u64) -> PathBuf {
+        let seg = journal::segment::list_segments(&self.0).expect("list")[0]
+            .path
+            .clone();
+        let mut bytes = std::fs::read(&seg).expect("read");
+        bytes[64 + (seq as usize - 1) * 48 + 40] ^= 0xFF;
+        std::fs::write(&seg, bytes).expect("write");
+        seg
+    }
+
     pub(crate) fn opts() -> JournalOptions {
         JournalOptions {
             segment_size_bytes: 16 * 1024,

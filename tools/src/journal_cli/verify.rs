@@ -76,14 +76,8 @@ mod tests {
     #[test]
     fn damaged_journal_names_segment_offset_and_seq() {
         let j = TempJournal::with_records(50);
-        let seg = journal::segment::list_segments(j.path()).expect("list")[0]
-            .path
-            .clone();
-        let mut bytes = std::fs::read(&seg).expect("read");
-        // The second record starts at 64 + 48 (an 8-byte payload frames to 48 bytes);
-        // flip its first payload byte.
-        bytes[64 + 48 + 40] ^= 0xFF;
-        std::fs::write(&seg, bytes).expect("write");
+        // Record 2 starts at 64 + 48.
+        let seg = j.damage_record(2);
         let mut out = Vec::new();
         assert_eq!(
             verify(j.path(), &mut out).expect("verify"),
