@@ -97,6 +97,13 @@ struct Outcome {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    let only = match args.only.as_deref() {
+        None => None,
+        Some("off") => Some(Prefault::Off),
+        Some("inline") => Some(Prefault::Inline),
+        Some("thread") => Some(Prefault::Thread),
+        Some(other) => return Err(format!("--only expects off, inline or thread, got {other}")),
+    };
     let (base, remove_after) = match &args.dir {
         Some(d) => (d.clone(), false),
         None => (
@@ -108,16 +115,13 @@ fn run(args: &Args) -> Result<(), String> {
     let records = args
         .records
         .unwrap_or(if args.quick { 4_000_000 } else { 20_000_000 });
-    if let Some(mode) = &args.only {
-        let prefault = match mode.as_str() {
-            "off" => Prefault::Off,
-            "inline" => Prefault::Inline,
-            "thread" => Prefault::Thread,
-            other => return Err(format!("--only expects off, inline or thread, got {other}")),
-        };
-        append_rate(args, &base.join("warmup"), records, prefault)?;
-        let rate = append_rate(args, &base.join("only"), records, prefault)?;
-        println!("append, prefault {mode}: {rate:.0} rec/s");
+    if let (Some(prefault), Some(mode)) = (only, &args.only) {
+        let rate = append_rate(args, &base.join("warmup"), records, prefault)
+            .and_then(|_| append_rate(args, &base.join("only"), records, prefault));
+        if remove_after {
+            let _ = std::fs::remove_dir_all(&base);
+        }
+        println!("append, prefault {mode}: {:.0} rec/s", rate?);
         return Ok(());
     }
     let result: Result<Vec<Outcome>, String> = (0..args.runs)
