@@ -99,9 +99,9 @@ struct Outcome {
 fn run(args: &Args) -> Result<(), String> {
     let only = match args.only.as_deref() {
         None => None,
-        Some("off") => Some(Prefault::Off),
-        Some("inline") => Some(Prefault::Inline),
-        Some("thread") => Some(Prefault::Thread),
+        Some(mode @ "off") => Some((Prefault::Off, mode)),
+        Some(mode @ "inline") => Some((Prefault::Inline, mode)),
+        Some(mode @ "thread") => Some((Prefault::Thread, mode)),
         Some(other) => return Err(format!("--only expects off, inline or thread, got {other}")),
     };
     let (base, remove_after) = match &args.dir {
@@ -115,7 +115,7 @@ fn run(args: &Args) -> Result<(), String> {
     let records = args
         .records
         .unwrap_or(if args.quick { 4_000_000 } else { 20_000_000 });
-    if let (Some(prefault), Some(mode)) = (only, &args.only) {
+    if let Some((prefault, mode)) = only {
         let rate = append_rate(args, &base.join("warmup"), records, prefault)
             .and_then(|_| append_rate(args, &base.join("only"), records, prefault));
         if remove_after {
